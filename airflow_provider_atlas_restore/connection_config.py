@@ -1,0 +1,184 @@
+"""Settings of a ``mongodb_atlas`` Airflow connection, read and checked once for hook and trigger."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.retry import RetryPolicy
+from airflow_provider_atlas_restore.validation import API_VERSIONS, validate_choice, validate_object_id
+
+DEFAULT_HOST = "cloud.mongodb.com"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
+AUTH_TYPES = ("digest",)
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class ConnectionLike(Protocol):
+    """The parts of an Airflow ``Connection`` this module reads."""
+
+    @property
+    def conn_id(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def schema(self) -> str | None: ...
+    @property
+    def login(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def extra_dejson(self) -> dict[str, Any]: ...
+
+
+def _extras(connection: ConnectionLike, conn_type: str) -> dict[str, Any]:
+    """Return the extras, accepting the ``extra__<type>__<name>`` keys Airflow 2 forms write."""
+    extras: dict[str, Any] = {}
+    prefix = f"extra__{conn_type}__"
+    for key, value in (connection.extra_dejson or {}).items():
+        name = key[len(prefix) :] if key.startswith(prefix) else key
+        if value not in (None, ""):
+            extras[name] = value
+    return extras
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise AtlasInputError(f"Connection extra {name}={value!r} is not allowed: use true or false.")
+
+
+def _seconds(value: Any, name: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if isinstance(value, bool) or seconds <= 0:
+        raise AtlasInputError(
+            f"Connection extra {name}={value!r} is not allowed: use a number of seconds > 0."
+        )
+    return seconds
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class AtlasConnectionConfig:
+    """
+    Everything a client needs to call Atlas, taken from one Airflow connection.
+
+    :param conn_id: the connection id, for messages.
+    :param base_url: scheme, host and port, such as ``https://cloud.mongodb.com``.
+    :param login: API public key.
+    :param password: API private key (never shown in ``repr``).
+    :param api_version: ``v2`` or ``v1.0``.
+    :param group_id: the default project id, or ``None``.
+    :param auth_type: how to authenticate; ``digest`` for API keys.
+    :param connect_timeout: seconds to wait for a TCP connection.
+    :param read_timeout: seconds to wait for an answer.
+    :param verify: TLS verification: a flag, or the path of a CA bundle.
+    :param proxies: proxy URLs by scheme.
+    :param retry: the retry policy.
+    """
+
+    conn_id: str
+    base_url: str
+    login: str
+    password: str = field(repr=False)
+    api_version: str = "v2"
+    group_id: str | None = None
+    auth_type: str = "digest"
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    verify: bool | str = True
+    proxies: Mapping[str, str] = field(default_factory=dict)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    @property
+    def is_plain_http_to_remote_host(self) -> bool:
+        """Return whether calls would go over plain http to a host other than this machine."""
+        parts = urlsplit(self.base_url)
+        return parts.scheme == "http" and not _is_loopback(parts.hostname or "")
+
+    @classmethod
+    def from_connection(
+        cls, connection: ConnectionLike, conn_type: str = "mongodb_atlas"
+    ) -> AtlasConnectionConfig:
+        """
+        Read and check a connection's fields and extras.
+
+        :param connection: an Airflow ``Connection``.
+        :param conn_type: the connection type, for the Airflow 2 ``extra__`` key prefix.
+        """
+        conn_id = connection.conn_id or "(unnamed)"
+        if not connection.login or not connection.password:
+            raise AtlasInputError(
+                f"Connection {conn_id!r} has no credentials: set login to the Atlas API public key "
+                "and password to the private key."
+            )
+        extras = _extras(connection, conn_type)
+        group_id = extras.get("group_id")
+        if group_id is not None:
+            validate_object_id(group_id, f"connection {conn_id!r} extra group_id")
+        timeout = extras.get("timeout", extras.get("read_timeout"))
+        proxies = extras.get("proxies") or {}
+        if not isinstance(proxies, Mapping):
+            raise AtlasInputError(
+                f"Connection extra proxies={proxies!r} is not allowed: use an object such as "
+                '{"https": "http://proxy:3128"}.'
+            )
+        verify: bool | str = extras.get("verify", True)
+        if isinstance(verify, str) and verify.strip().lower() in _TRUE | _FALSE:
+            verify = _boolean(verify, "verify")
+        return cls(
+            conn_id=conn_id,
+            base_url=cls._base_url(connection, extras),
+            login=connection.login,
+            password=connection.password,
+            api_version=validate_choice(extras.get("api_version", "v2"), "api_version", API_VERSIONS),
+            group_id=group_id,
+            auth_type=validate_choice(extras.get("auth_type", "digest"), "auth_type", AUTH_TYPES),
+            connect_timeout=_seconds(
+                extras.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), "connect_timeout"
+            ),
+            read_timeout=_seconds(timeout if timeout is not None else DEFAULT_READ_TIMEOUT, "timeout"),
+            verify=verify,
+            proxies={str(key): str(value) for key, value in proxies.items()},
+            retry=RetryPolicy.from_settings(extras),
+        )
+
+    @staticmethod
+    def _base_url(connection: ConnectionLike, extras: Mapping[str, Any]) -> str:
+        host = (connection.host or DEFAULT_HOST).strip()
+        scheme = str(extras.get("scheme") or connection.schema or "https").lower()
+        port = connection.port
+        if "://" in host:
+            parts = urlsplit(host)
+            scheme, host = parts.scheme.lower(), parts.hostname or ""
+            port = port or parts.port
+        if scheme not in ("http", "https"):
+            raise AtlasInputError(
+                f"Connection scheme {scheme!r} is not allowed: use https (or http for an emulator)."
+            )
+        if not host or "/" in host or "@" in host:
+            raise AtlasInputError(f"Connection host {host!r} is not a host name or address.")
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address
+        return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"

@@ -1,0 +1,188 @@
+"""A small typed view of Atlas restore jobs, derived leniently from the raw JSON."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+# Integer timestamps above this are milliseconds since the epoch, not seconds (year 5138 in seconds).
+_MILLISECONDS_THRESHOLD = 100_000_000_000
+
+
+class RestoreJobState(str, enum.Enum):
+    """
+    The state of a restore job, which Atlas does not send: it is derived from the job's fields.
+
+    Terminal states are ``READY`` (download links are available), ``FINISHED`` (an automated or
+    point-in-time restore completed), ``FAILED``, ``CANCELLED`` and ``EXPIRED``.
+    """
+
+    PENDING = "pending"
+    READY = "ready"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Return whether the job can no longer change state by itself."""
+        return self is not RestoreJobState.PENDING
+
+    @property
+    def is_success(self) -> bool:
+        """Return whether the job reached the outcome it was created for."""
+        return self in (RestoreJobState.READY, RestoreJobState.FINISHED)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """
+    Return an aware UTC datetime from an Atlas timestamp, or ``None`` when absent or unreadable.
+
+    Atlas sends ISO 8601 strings (``2026-08-10T04:44:52Z``); the v1.0 documents also type these
+    fields as integers, which are read as seconds or milliseconds since the epoch.
+
+    :param value: the raw field value.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > _MILLISECONDS_THRESHOLD else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+def _as_url_list(value: Any) -> list[str]:
+    """Return delivery URLs as a list: Atlas sends a list, the v1.0 documents a single string."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str) and item]
+    return []
+
+
+def _as_flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+@dataclass(frozen=True)
+class RestoreComponent:
+    """
+    One replica set of a sharded cluster's download restore.
+
+    :param replica_set_name: the shard's or config server's replica set name.
+    :param download_url: the bearer link to its snapshot file, or ``None`` until ready.
+    """
+
+    replica_set_name: str | None
+    download_url: str | None
+
+
+@dataclass(frozen=True)
+class RestoreJob:
+    """
+    A typed view of one restore job; ``raw`` keeps every field Atlas sent, known or not.
+
+    :param raw: the job as Atlas returned it.
+    """
+
+    raw: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> RestoreJob:
+        """Wrap one job from an API answer; missing and unknown fields are tolerated."""
+        return cls(raw=raw)
+
+    @property
+    def id(self) -> str | None:
+        """Return the job id."""
+        value = self.raw.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def delivery_type(self) -> str | None:
+        """Return ``download``, ``automated`` or ``pointInTime``."""
+        value = self.raw.get("deliveryType")
+        return value if isinstance(value, str) else None
+
+    @property
+    def snapshot_id(self) -> str | None:
+        """Return the id of the restored snapshot."""
+        value = self.raw.get("snapshotId")
+        return value if isinstance(value, str) else None
+
+    @property
+    def delivery_urls(self) -> list[str]:
+        """Return the download links (secret bearer links); empty until the download is ready."""
+        return _as_url_list(self.raw.get("deliveryUrl"))
+
+    @property
+    def components(self) -> list[RestoreComponent]:
+        """Return one entry per replica set of a sharded cluster's download; empty otherwise."""
+        components = self.raw.get("components")
+        if not isinstance(components, list):
+            return []
+        return [
+            RestoreComponent(
+                replica_set_name=item.get("replicaSetName")
+                if isinstance(item.get("replicaSetName"), str)
+                else None,
+                download_url=item.get("downloadUrl") or None
+                if isinstance(item.get("downloadUrl"), str)
+                else None,
+            )
+            for item in components
+            if isinstance(item, Mapping)
+        ]
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """Return when the download links expire."""
+        return parse_timestamp(self.raw.get("expiresAt"))
+
+    @property
+    def finished_at(self) -> datetime | None:
+        """Return when an automated or point-in-time restore finished."""
+        return parse_timestamp(self.raw.get("finishedAt"))
+
+    @property
+    def state(self) -> RestoreJobState:
+        """Return the state derived from the flags, ``finishedAt``, ``deliveryUrl`` and ``components``."""
+        if _as_flag(self.raw.get("cancelled")):
+            return RestoreJobState.CANCELLED
+        if _as_flag(self.raw.get("failed")):
+            return RestoreJobState.FAILED
+        if _as_flag(self.raw.get("expired")):
+            return RestoreJobState.EXPIRED
+        if self.delivery_type == "download":
+            return RestoreJobState.READY if self.download_ready else RestoreJobState.PENDING
+        if self.finished_at is not None:
+            return RestoreJobState.FINISHED
+        return RestoreJobState.PENDING
+
+    @property
+    def download_ready(self) -> bool:
+        """Return whether every link is there: ``deliveryUrl`` and each component's ``downloadUrl``."""
+        if not self.delivery_urls:
+            return False
+        return all(component.download_url for component in self.components)
+
+    def is_expired_at(self, now: datetime) -> bool:
+        """Return whether the job is expired by its flag or by ``expiresAt`` having passed at ``now``."""
+        expires_at = self.expires_at
+        return self.state is RestoreJobState.EXPIRED or (expires_at is not None and expires_at <= now)

@@ -1,0 +1,150 @@
+"""Operators that read MongoDB Atlas restore jobs."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator
+
+from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
+from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
+from airflow_provider_atlas_restore.validation import (
+    DELIVERY_TYPES,
+    MAX_ITEMS_PER_PAGE,
+    validate_choice,
+    validate_cluster_name,
+    validate_int_range,
+    validate_object_id,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+#: What stands in an XCom value where a download link was (links are secret bearer URLs).
+REDACTED_URL = "***"
+
+
+def redact_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
+    """
+    Return a copy of ``job`` with every download link replaced by ``***``; lists keep their length.
+
+    :param job: a restore job as Atlas returned it.
+    """
+    redacted = copy.deepcopy(job)
+    urls = redacted.get("deliveryUrl")
+    if isinstance(urls, list):
+        redacted["deliveryUrl"] = [REDACTED_URL for _ in urls]
+    elif isinstance(urls, str) and urls:
+        redacted["deliveryUrl"] = REDACTED_URL
+    for holder in [redacted, *(c for c in redacted.get("components") or [] if isinstance(c, dict))]:
+        if isinstance(holder.get("downloadUrl"), str):
+            holder["downloadUrl"] = REDACTED_URL
+        private = holder.get("privateDownloadDeliveryUrls")
+        if isinstance(private, list):
+            for entry in private:
+                if isinstance(entry, dict) and isinstance(entry.get("deliveryUrl"), str):
+                    entry["deliveryUrl"] = REDACTED_URL
+    return redacted
+
+
+def _states(value: str | RestoreJobState | Iterable[str | RestoreJobState] | None) -> set[RestoreJobState]:
+    if value is None:
+        return set()
+    items = [value] if isinstance(value, (str, RestoreJobState)) else list(value)
+    allowed = tuple(state.value for state in RestoreJobState)
+    return {
+        RestoreJobState(validate_choice(str(getattr(item, "value", item)), "state", allowed))
+        for item in items
+    }
+
+
+class AtlasListRestoreJobsOperator(BaseOperator):
+    """
+    List a cluster's Cloud Backup restore jobs into XCom, newest first, across all pages.
+
+    Returns a JSON list of job dicts as Atlas sent them (unknown fields kept), each job once.
+    Download links are secret bearer URLs, so they are replaced by ``***`` unless
+    ``include_delivery_urls`` is set; the list still shows which jobs have links.
+
+    :param cluster_name: the cluster whose restore jobs to list. (templated)
+    :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
+    :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
+    :param delivery_type: keep only jobs of this type: ``download``, ``automated`` or ``pointInTime``.
+    :param state: keep only jobs in this state or these states (see
+        :class:`~airflow_provider_atlas_restore.models.RestoreJobState`), such as ``"ready"``.
+    :param max_items: return at most this many jobs (after filtering); ``None`` for all.
+    :param page_size: jobs per API request, 1 to 500.
+    :param include_delivery_urls: put the real download links into XCom.
+    """
+
+    template_fields: Sequence[str] = ("cluster_name", "group_id", "atlas_conn_id")
+    ui_color = "#13aa52"
+
+    def __init__(
+        self,
+        *,
+        cluster_name: str,
+        group_id: str | None = None,
+        atlas_conn_id: str = AtlasHook.default_conn_name,
+        delivery_type: str | None = None,
+        state: str | RestoreJobState | Iterable[str | RestoreJobState] | None = None,
+        max_items: int | None = None,
+        page_size: int = DEFAULT_ITEMS_PER_PAGE,
+        include_delivery_urls: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cluster_name = cluster_name
+        self.group_id = group_id
+        self.atlas_conn_id = atlas_conn_id
+        self.delivery_type = (
+            validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES) if delivery_type else None
+        )
+        self.states = _states(state)
+        self.max_items = validate_int_range(max_items, "max_items", 0) if max_items is not None else None
+        self.page_size = validate_int_range(page_size, "page_size", 1, MAX_ITEMS_PER_PAGE)
+        self.include_delivery_urls = include_delivery_urls
+
+    def _wanted(self, job: dict[str, Any]) -> bool:
+        view = RestoreJob.from_api(job)
+        if self.delivery_type and view.delivery_type != self.delivery_type:
+            return False
+        return not self.states or view.state in self.states
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        """List the jobs and return them for XCom."""
+        # Templated values are known only now: check them before any request.
+        validate_cluster_name(self.cluster_name)
+        if self.group_id:
+            validate_object_id(self.group_id, "group_id")
+        if self.max_items == 0:
+            return []
+        hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
+        filtered = self.delivery_type is not None or bool(self.states)
+        listing = hook.iter_restore_jobs(
+            self.cluster_name,
+            self.group_id,
+            page_size=self.page_size,
+            max_items=None if filtered else self.max_items,
+        )
+        jobs: list[dict[str, Any]] = []
+        try:
+            for job in listing:
+                if not self._wanted(job):
+                    continue
+                jobs.append(job if self.include_delivery_urls else redact_delivery_urls(job))
+                if self.max_items is not None and len(jobs) >= self.max_items:
+                    break
+        finally:
+            hook.close()
+        self.log.info(
+            "Listed %d restore jobs of cluster %s in %d pages; returning %d",
+            listing.items_read,
+            self.cluster_name,
+            listing.pages_read,
+            len(jobs),
+        )
+        return jobs

@@ -1,0 +1,148 @@
+"""Reading every item of a paginated Atlas list exactly once, and knowing where it ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_atlas_restore.exceptions import AtlasResponseError
+from airflow_provider_atlas_restore.protocol import ApiRequest
+
+#: Consecutive full pages that bring nothing new before a listing is declared stuck.
+STALL_LIMIT = 3
+#: Pages one listing reads at the most (5,000,000 jobs at 500 a page).
+MAX_PAGES = 10_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """
+    One page of a paginated answer.
+
+    :param results: the items on this page, as Atlas sent them.
+    :param page_num: which page this is, from 1.
+    :param items_per_page: the page size asked for.
+    :param total_count: ``totalCount`` when sent (Atlas calls it an estimate).
+    :param has_next: whether ``links`` holds a ``next`` link; ``None`` when the page has no ``links``.
+    :param raw: the whole answer, unknown fields included.
+    """
+
+    results: list[dict[str, Any]]
+    page_num: int
+    items_per_page: int
+    total_count: int | None = None
+    has_next: bool | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_body(cls, request: ApiRequest, body: Any, page_num: int, items_per_page: int) -> Page:
+        """
+        Read a page from a parsed answer, or raise :class:`AtlasResponseError` when it is not one.
+
+        :param request: the request answered, for the error message.
+        :param body: the parsed JSON, envelope removed.
+        :param page_num: the page asked for.
+        :param items_per_page: the page size asked for.
+        """
+        results = body.get("results") if isinstance(body, dict) else None
+        if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+            raise AtlasResponseError(
+                status=200,
+                method=request.method,
+                path=request.path,
+                detail="the answer is not a page: 'results' must be a list of objects",
+            )
+        assert isinstance(body, dict)
+        total = body.get("totalCount")
+        links = body.get("links")
+        has_next = (
+            any(isinstance(link, dict) and link.get("rel") == "next" for link in links)
+            if isinstance(links, list)
+            else None
+        )
+        return cls(
+            results=results,
+            page_num=page_num,
+            items_per_page=items_per_page,
+            total_count=total if isinstance(total, int) and not isinstance(total, bool) else None,
+            has_next=has_next,
+            raw=body,
+        )
+
+    @property
+    def is_last(self) -> bool:
+        """Return whether no page follows: no ``next`` link, a short page, or ``totalCount`` reached."""
+        return (
+            self.has_next is False
+            or len(self.results) < self.items_per_page
+            or (self.total_count is not None and self.page_num * self.items_per_page >= self.total_count)
+        )
+
+
+class UniqueItems:
+    """
+    Iterate over every item of a list across its pages, each id once, in server order.
+
+    Atlas lists newest first, so an item created while paging pushes older ones onto the next
+    page, where they would be seen twice: items are de-duplicated by ``id``. The listing ends
+    at the first page that shows the end (see :attr:`Page.is_last`), after ``max_items``, and
+    never runs on forever: a server that keeps sending full pages of items already seen, or more
+    than ``max_pages`` pages, gets an :class:`AtlasResponseError`.
+
+    :param fetch_page: returns the page with the given number.
+    :param max_items: stop after this many items; ``None`` for all.
+    :param max_pages: the most pages to read.
+    :param path: the listed URL path, for error messages.
+    """
+
+    def __init__(
+        self,
+        fetch_page: Callable[[int], Page],
+        *,
+        max_items: int | None = None,
+        max_pages: int = MAX_PAGES,
+        path: str = "",
+    ) -> None:
+        self.fetch_page = fetch_page
+        self.path = path
+        self.max_items = max_items
+        self.max_pages = max_pages
+        self.pages_read = 0
+        self.items_read = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        stalled = 0
+        if self.max_items == 0:
+            return
+        page_num = 1
+        while True:
+            page = self.fetch_page(page_num)
+            self.pages_read += 1
+            new_items = 0
+            for item in page.results:
+                item_id = item.get("id")
+                if isinstance(item_id, str):
+                    if item_id in seen:
+                        continue
+                    seen.add(item_id)
+                new_items += 1
+                self.items_read += 1
+                yield item
+                if self.max_items is not None and self.items_read >= self.max_items:
+                    return
+            if page.is_last:
+                return
+            stalled = stalled + 1 if new_items == 0 else 0
+            if stalled >= STALL_LIMIT or page_num >= self.max_pages:
+                raise AtlasResponseError(
+                    status=200,
+                    method="GET",
+                    path=self.path,
+                    detail=(
+                        f"the listing does not end: {self.pages_read} pages read, the last "
+                        f"{stalled} with nothing new, and the server still announces more"
+                    ),
+                )
+            page_num += 1

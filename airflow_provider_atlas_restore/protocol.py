@@ -1,0 +1,307 @@
+"""
+How requests to the Atlas Administration API are built and how its answers are read.
+
+This is the one place that knows paths, media types, query parameters and the error body.
+The sync hook (``requests``) and the async trigger (``httpx``) both send what it builds and
+hand the answer back to :func:`parse_response`, so the two never drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
+from airflow_provider_atlas_restore.validation import (
+    API_VERSIONS,
+    MAX_ITEMS_PER_PAGE,
+    validate_choice,
+    validate_cluster_name,
+    validate_int_range,
+    validate_object_id,
+)
+
+MEDIA_TYPE_V2 = "application/vnd.atlas.2023-01-01+json"
+MEDIA_TYPE_V1 = "application/json"
+DEFAULT_ITEMS_PER_PAGE = 500
+# How much of a non-JSON error body (an HTML page from a proxy) goes into the message.
+_EXCERPT_LENGTH = 200
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """
+    One request to the Atlas Administration API, independent of the HTTP client that sends it.
+
+    :param method: HTTP method.
+    :param path: URL path below the base URL, already quoted.
+    :param params: query parameters, as strings.
+    :param headers: headers to send (``Accept`` and, with a body, ``Content-Type``).
+    :param json_body: the JSON body, or ``None``.
+    :param envelope: whether the answer comes wrapped in an envelope to remove.
+    """
+
+    method: str
+    path: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json_body: Any = None
+    envelope: bool = False
+
+    def url(self, base_url: str) -> str:
+        """Return the full URL of this request below ``base_url``."""
+        query = f"?{urlencode(self.params)}" if self.params else ""
+        return f"{base_url.rstrip('/')}{self.path}{query}"
+
+    @property
+    def content(self) -> bytes | None:
+        """Return the encoded body, or ``None`` when there is none."""
+        if self.json_body is None:
+            return None
+        return json.dumps(self.json_body, separators=(",", ":")).encode()
+
+
+class AtlasApi:
+    """
+    Builds validated requests for one version of the Atlas Administration API.
+
+    :param api_version: ``v2`` (default) or the deprecated ``v1.0``.
+    """
+
+    def __init__(self, api_version: str = "v2") -> None:
+        self.api_version = validate_choice(api_version, "api_version", API_VERSIONS)
+        self.media_type = MEDIA_TYPE_V2 if self.api_version == "v2" else MEDIA_TYPE_V1
+        self.prefix = f"/api/atlas/{self.api_version}"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+        envelope: bool = False,
+        pretty: bool = False,
+    ) -> ApiRequest:
+        query = dict(params or {})
+        if envelope:
+            query["envelope"] = "true"
+        if pretty:
+            query["pretty"] = "true"
+        headers = {"Accept": self.media_type}
+        if json_body is not None:
+            headers["Content-Type"] = self.media_type
+        return ApiRequest(
+            method=method,
+            path=self.prefix + path,
+            params=query,
+            headers=headers,
+            json_body=json_body,
+            envelope=envelope,
+        )
+
+    @staticmethod
+    def _cluster_path(group_id: str, cluster_name: str) -> str:
+        group = quote(validate_object_id(group_id, "group_id"), safe="")
+        cluster = quote(validate_cluster_name(cluster_name), safe="")
+        return f"/groups/{group}/clusters/{cluster}"
+
+    def get_project(self, group_id: str) -> ApiRequest:
+        """
+        Build ``GET /groups/{groupId}``: the project, used to test a connection.
+
+        :param group_id: the project id.
+        """
+        return self._request("GET", f"/groups/{quote(validate_object_id(group_id, 'group_id'), safe='')}")
+
+    def list_restore_jobs(
+        self,
+        group_id: str,
+        cluster_name: str,
+        *,
+        page_num: int = 1,
+        items_per_page: int = DEFAULT_ITEMS_PER_PAGE,
+        include_count: bool = True,
+        pretty: bool = False,
+        envelope: bool = False,
+    ) -> ApiRequest:
+        """
+        Build ``GET .../backup/restoreJobs``: one page of a cluster's restore jobs, newest first.
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param page_num: the page, from 1.
+        :param items_per_page: jobs per page, 1 to 500.
+        :param include_count: ask for ``totalCount``.
+        :param pretty: ask for indented JSON.
+        :param envelope: ask for an enveloped answer (removed again by :func:`parse_response`).
+        """
+        path = self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"
+        params = {
+            "pageNum": str(validate_int_range(page_num, "page_num", 1)),
+            "itemsPerPage": str(validate_int_range(items_per_page, "items_per_page", 1, MAX_ITEMS_PER_PAGE)),
+            "includeCount": _flag(include_count),
+        }
+        return self._request("GET", path, params=params, envelope=envelope, pretty=pretty)
+
+    def get_restore_job(
+        self,
+        group_id: str,
+        cluster_name: str,
+        restore_job_id: str,
+        *,
+        pretty: bool = False,
+        envelope: bool = False,
+    ) -> ApiRequest:
+        """
+        Build ``GET .../backup/restoreJobs/{restoreJobId}``: one restore job.
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param restore_job_id: the restore job id.
+        :param pretty: ask for indented JSON.
+        :param envelope: ask for an enveloped answer (removed again by :func:`parse_response`).
+        """
+        job = quote(validate_object_id(restore_job_id, "restore_job_id"), safe="")
+        path = self._cluster_path(group_id, cluster_name) + f"/backup/restoreJobs/{job}"
+        return self._request("GET", path, envelope=envelope, pretty=pretty)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """
+    Return the seconds a ``Retry-After`` header asks to wait, or ``None``.
+
+    :param value: the header value: delta-seconds or an HTTP date.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = datetime.now(timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def _excerpt(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT_LENGTH else text[:_EXCERPT_LENGTH] + "..."
+
+
+def _decode_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def error_from_response(
+    request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes
+) -> AtlasApiError:
+    """
+    Return the :class:`AtlasApiError` for a non-success answer, JSON or not.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status.
+    :param headers: the answer's headers (case-insensitive mapping).
+    :param content: the raw body.
+    """
+    body = _decode_json(content)
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if isinstance(body, Mapping) and isinstance(body.get("content"), Mapping) and "status" in body:
+        body = body["content"]  # an enveloped error
+    if not isinstance(body, Mapping):
+        return AtlasApiError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            error_code=headers.get("X-Error-Code"),
+            detail=f"non-JSON answer: {_excerpt(content)}" if content.strip() else None,
+            retry_after=retry_after,
+        )
+    parameters = body.get("parameters")
+    error_code = body.get("errorCode") or headers.get("X-Error-Code")
+    return AtlasApiError(
+        status=status,
+        method=request.method,
+        path=request.path,
+        error_code=str(error_code) if error_code else None,
+        detail=str(body["detail"]) if body.get("detail") is not None else None,
+        reason=str(body["reason"]) if body.get("reason") is not None else None,
+        parameters=parameters if isinstance(parameters, list) else None,
+        retry_after=retry_after,
+        body=body,
+    )
+
+
+def parse_response(request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes) -> Any:
+    """
+    Return the JSON of a success answer with any envelope removed, or raise :class:`AtlasApiError`.
+
+    Unknown fields are kept: the caller sees everything Atlas sent.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status.
+    :param headers: the answer's headers.
+    :param content: the raw body.
+    """
+    if not 200 <= status < 300:
+        raise error_from_response(request, status, headers, content)
+    if status == 204 or not content.strip():
+        return None
+    body = _decode_json(content)
+    if body is None:
+        raise AtlasResponseError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            detail=f"the answer is not valid JSON: {_excerpt(content)}",
+        )
+    if request.envelope and isinstance(body, dict):
+        body = _remove_envelope(request, status, headers, body)
+    return body
+
+
+def _remove_envelope(
+    request: ApiRequest, status: int, headers: Mapping[str, str], body: dict[str, Any]
+) -> Any:
+    inner_status = body.get("status")
+    if isinstance(inner_status, int) and not 200 <= inner_status < 300:
+        raise error_from_response(request, inner_status, headers, json.dumps(body).encode())
+    if "content" in body:
+        return body["content"]
+    return {key: value for key, value in body.items() if key != "status"}
+
+
+def expect_mapping(request: ApiRequest, status: int, body: Any) -> dict[str, Any]:
+    """
+    Return ``body`` when it is a JSON object, else raise :class:`AtlasResponseError`.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status of the answer.
+    :param body: the parsed body.
+    """
+    if not isinstance(body, dict):
+        raise AtlasResponseError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            detail=f"expected a JSON object, got {type(body).__name__}",
+        )
+    return body

@@ -1,0 +1,1 @@
+"""Sensors of the MongoDB Atlas restore provider."""

@@ -1,0 +1,1 @@
+"""Triggers of the MongoDB Atlas restore provider."""

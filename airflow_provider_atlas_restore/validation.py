@@ -1,0 +1,80 @@
+"""Strict checks of user input, run before any request is sent to Atlas."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+
+OBJECT_ID_PATTERN = re.compile(r"^[a-f0-9]{24}$")
+CLUSTER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
+MAX_ITEMS_PER_PAGE = 500
+API_VERSIONS = ("v2", "v1.0")
+DELIVERY_TYPES = ("automated", "download", "pointInTime")
+
+
+def validate_object_id(value: Any, parameter: str) -> str:
+    """
+    Return ``value`` when it is an Atlas object id (24 lowercase hex characters).
+
+    :param value: the id to check.
+    :param parameter: the parameter name, for the error message.
+    """
+    if not isinstance(value, str) or not OBJECT_ID_PATTERN.fullmatch(value):
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not a valid Atlas id: it must be 24 lowercase hexadecimal "
+            "characters (pattern ^[a-f0-9]{24}$), for example '5b6212af90dc76637950a2c6'."
+        )
+    return value
+
+
+def validate_cluster_name(value: Any, parameter: str = "cluster_name") -> str:
+    """
+    Return ``value`` when it is a valid Atlas cluster name.
+
+    :param value: the cluster name to check.
+    :param parameter: the parameter name, for the error message.
+    """
+    if not isinstance(value, str) or not CLUSTER_NAME_PATTERN.fullmatch(value):
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not a valid Atlas cluster name: it must start with a letter "
+            "or digit and contain only ASCII letters, digits and hyphens "
+            "(pattern ^[a-zA-Z0-9][a-zA-Z0-9-]*$)."
+        )
+    return value
+
+
+def validate_int_range(value: Any, parameter: str, minimum: int, maximum: int | None = None) -> int:
+    """
+    Return ``value`` when it is an integer within ``minimum`` .. ``maximum``.
+
+    :param value: the number to check; booleans are refused.
+    :param parameter: the parameter name, for the error message.
+    :param minimum: the smallest allowed value.
+    :param maximum: the largest allowed value, or ``None`` for no upper bound.
+    """
+    in_range = (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and value >= minimum
+        and (maximum is None or value <= maximum)
+    )
+    if not in_range:
+        allowed = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise AtlasInputError(f"{parameter}={value!r} is out of range: it must be an integer from {allowed}.")
+    return int(value)
+
+
+def validate_choice(value: Any, parameter: str, choices: tuple[str, ...]) -> str:
+    """
+    Return ``value`` when it is one of ``choices``.
+
+    :param value: the value to check.
+    :param parameter: the parameter name, for the error message.
+    :param choices: the allowed values.
+    """
+    if value not in choices:
+        allowed = ", ".join(repr(choice) for choice in choices)
+        raise AtlasInputError(f"{parameter}={value!r} is not allowed: it must be one of {allowed}.")
+    return str(value)

@@ -1,0 +1,130 @@
+"""Shared fixtures: an isolated Airflow home, a connection, the shared Atlas reference data."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Airflow reads its home and config when first imported: point it at a throw-away folder first.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="atlas-provider-airflow-home-"))
+os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_API_DIR = REPO_ROOT.parent / "shared" / "atlas-api"
+GROUP_ID = "6a793f6b2c88faeba59bae37"
+CLUSTER = "backupRestores-305"
+JOB_ID = "6a7948342c88faeba59eb866"
+FAKE_HOST = "atlas.example.invalid"
+BASE_URL = f"https://{FAKE_HOST}"
+PUBLIC_KEY = "testpublickey"
+PRIVATE_KEY = "private-key-sentinel-0f3c9a"
+
+
+def connection_json(**overrides: Any) -> str:
+    """Return the JSON form of an AIRFLOW_CONN_... value for a fake Atlas host."""
+    extra = {"group_id": GROUP_ID, **overrides.pop("extra", {})}
+    connection = {
+        "conn_type": "mongodb_atlas",
+        "host": FAKE_HOST,
+        "login": PUBLIC_KEY,
+        "password": PRIVATE_KEY,
+        "extra": extra,
+        **overrides,
+    }
+    return json.dumps(connection)
+
+
+@pytest.fixture
+def atlas_connection(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Define the default ``mongodb_atlas`` connection through its environment variable."""
+    monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", connection_json())
+    return "mongodb_atlas_default"
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """Collect the waits a hook would have slept, so tests never really sleep."""
+    return []
+
+
+@pytest.fixture
+def hook(atlas_connection: str, sleeps: list[float]) -> Any:
+    """Return an AtlasHook on the fake host whose retry waits are recorded, not slept."""
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+    atlas_hook = AtlasHook(atlas_conn_id=atlas_connection)
+    atlas_hook.sleep = sleeps.append
+    yield atlas_hook
+    atlas_hook.close()
+
+
+@pytest.fixture(scope="session")
+def shared_api_dir() -> Path:
+    """Return ../shared/atlas-api beside the repository, or skip when it is not there."""
+    if not SHARED_API_DIR.is_dir():
+        pytest.skip(f"the Atlas reference folder {SHARED_API_DIR} is not beside this checkout")
+    return SHARED_API_DIR
+
+
+def load_recorded(shared_api_dir: Path, name: str) -> dict[str, Any]:
+    """Return one recorded Atlas answer: status, headers and body."""
+    return json.loads((shared_api_dir / "recorded" / f"{name}.json").read_text())
+
+
+@pytest.fixture
+def recorded(shared_api_dir: Path) -> Any:
+    """Return a loader of recorded Atlas answers by file name (without .json)."""
+    return lambda name: load_recorded(shared_api_dir, name)
+
+
+def jobs_url(group_id: str = GROUP_ID, cluster: str = CLUSTER, version: str = "v2") -> str:
+    """Return the restore-jobs URL on the fake host."""
+    return f"{BASE_URL}/api/atlas/{version}/groups/{group_id}/clusters/{cluster}/backup/restoreJobs"
+
+
+def make_job(index: int, **fields: Any) -> dict[str, Any]:
+    """Return a pending download job with a deterministic id."""
+    return {
+        "id": f"{index:024x}",
+        "deliveryType": "download",
+        "deliveryUrl": [],
+        "cancelled": False,
+        "expired": False,
+        "failed": False,
+        "snapshotId": "6a79468a2c88faeba59de489",
+        **fields,
+    }
+
+
+def page_body(
+    jobs: list[dict[str, Any]],
+    *,
+    total: int | None = None,
+    next_link: bool = False,
+) -> dict[str, Any]:
+    """Return a list answer with ``links`` (self, and next when asked) and ``totalCount``."""
+    links = [{"rel": "self", "href": f"{BASE_URL}/self"}]
+    if next_link:
+        links.append({"rel": "next", "href": f"{BASE_URL}/next"})
+    body: dict[str, Any] = {"links": links, "results": jobs}
+    if total is not None:
+        body["totalCount"] = total
+    return body
+
+
+@pytest.fixture
+def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Any:
+    """Return a function giving all log output so far: stdlib logging (2.11) and structlog (3.x)."""
+    caplog.set_level("DEBUG")
+
+    def read() -> str:
+        captured = capsys.readouterr()
+        return caplog.text + captured.out + captured.err
+
+    return read
