@@ -147,6 +147,10 @@ class AtlasConnectionConfig:
         verify: bool | str = extras.get("verify", True)
         if isinstance(verify, str) and verify.strip().lower() in _TRUE | _FALSE:
             verify = _boolean(verify, "verify")
+        elif not isinstance(verify, (bool, str)):
+            raise AtlasInputError(
+                f"Connection extra verify={verify!r} is not allowed: use true, false or the path of a CA bundle."
+            )
         return cls(
             conn_id=conn_id,
             base_url=cls._base_url(connection, extras),

@@ -8,14 +8,31 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-# Airflow reads its home and config when first imported: point it at a throw-away folder first.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEST_DAGS = REPO_ROOT / "tests" / "dags"
+EXAMPLE_DAGS = REPO_ROOT / "example_dags"
+
+# Airflow reads its home and config when first imported: point it at a throw-away folder first,
+# with the test DAGs and the example DAGs as the two DAG bundles that dag.test() syncs from.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="atlas-provider-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(TEST_DAGS))
+os.environ.setdefault(
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST",
+    json.dumps(
+        [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(path), "refresh_interval": 0},
+            }
+            for name, path in (("tests", TEST_DAGS), ("examples", EXAMPLE_DAGS))
+        ]
+    ),
+)
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_API_DIR = REPO_ROOT.parent / "shared" / "atlas-api"
 GROUP_ID = "6a793f6b2c88faeba59bae37"
 CLUSTER = "backupRestores-305"
@@ -128,3 +145,15 @@ def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str
         return caplog.text + captured.out + captured.err
 
     return read
+
+
+@pytest.fixture(scope="session")
+def airflow_database() -> None:
+    """Create Airflow's metadata database once per test session."""
+    from tests.dag_runs import migrate_database
+
+    migrate_database()
+
+
+# The local Atlas emulator fixture (atlas_emulator); see docs/testing.md.
+pytest_plugins = ["airflow_provider_atlas_restore.testing.pytest_plugin"]

@@ -7,7 +7,9 @@ import pytest
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 from tests.conftest import GROUP_ID, JOB_ID, PRIVATE_KEY, PUBLIC_KEY, connection_json, jobs_url
 
-CHALLENGE = 'Digest realm="MMS Public API", domain="", nonce="{nonce}", algorithm=MD5, qop="auth", stale={stale}'
+CHALLENGE = (
+    'Digest realm="MMS Public API", domain="", nonce="{nonce}", algorithm=MD5, qop="auth", stale={stale}'
+)
 UNAUTHORIZED = {"reason": "Unauthorized", "error": 401, "detail": "You are not authorized for this resource."}
 
 

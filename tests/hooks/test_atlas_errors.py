@@ -62,7 +62,9 @@ def test_html_error_body_gives_status_and_a_short_excerpt(hook, requests_mock):
     html = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 5000 + "</body></html>"
     requests_mock.get(JOB_URL, status_code=404, text=html, headers={"Content-Type": "text/html"})
 
-    with pytest.raises(AtlasApiError, match=r"404 .*non-JSON answer: <html><head><title>502 Bad Gateway") as caught:
+    with pytest.raises(
+        AtlasApiError, match=r"404 .*non-JSON answer: <html><head><title>502 Bad Gateway"
+    ) as caught:
         hook.get_restore_job(CLUSTER, JOB_ID)
 
     assert len(str(caught.value)) < 600
@@ -107,7 +109,9 @@ def test_each_retry_is_logged_with_its_reason(hook, requests_mock, log_text):
 
 
 def test_connection_errors_are_retried_then_raise_a_clear_error(hook, requests_mock, sleeps):
-    requests_mock.get(JOB_URL, exc=requests.exceptions.ConnectionError("[Errno 104] Connection reset by peer"))
+    requests_mock.get(
+        JOB_URL, exc=requests.exceptions.ConnectionError("[Errno 104] Connection reset by peer")
+    )
 
     with pytest.raises(AtlasConnectionError, match="Connection reset by peer") as caught:
         hook.get_restore_job(CLUSTER, JOB_ID)
@@ -204,7 +208,9 @@ def test_bad_input_is_refused_before_any_request(hook, requests_mock, call, para
 def test_missing_group_id_says_where_to_set_it(monkeypatch, requests_mock):
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-    monkeypatch.setenv("AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "k"}')
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "k"}'
+    )
 
     with pytest.raises(AtlasInputError, match="pass group_id, or set the group_id extra"):
         AtlasHook("no_group").get_restore_job(CLUSTER, JOB_ID)

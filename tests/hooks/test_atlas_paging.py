@@ -28,7 +28,9 @@ def ids(listing) -> list[str]:
 def test_page_sends_every_query_parameter(hook, requests_mock):
     requests_mock.get(URL, json={"results": [], "status": 200})
 
-    hook.get_restore_jobs_page(CLUSTER, page_num=3, items_per_page=7, include_count=False, pretty=True, envelope=True)
+    hook.get_restore_jobs_page(
+        CLUSTER, page_num=3, items_per_page=7, include_count=False, pretty=True, envelope=True
+    )
 
     assert query(requests_mock.last_request) == {
         "pageNum": "3",
@@ -44,7 +46,11 @@ def test_page_defaults_are_first_page_500_items_with_count(hook, requests_mock):
 
     hook.get_restore_jobs_page(CLUSTER)
 
-    assert query(requests_mock.last_request) == {"pageNum": "1", "itemsPerPage": "500", "includeCount": "true"}
+    assert query(requests_mock.last_request) == {
+        "pageNum": "1",
+        "itemsPerPage": "500",
+        "includeCount": "true",
+    }
 
 
 def test_envelope_is_removed_from_a_page(hook, requests_mock):
@@ -69,7 +75,8 @@ def test_envelope_is_removed_from_a_single_job(hook):
 
 def test_enveloped_error_raises_with_the_inner_status(hook, requests_mock):
     requests_mock.get(
-        URL, json={"status": 404, "content": {"error": 404, "errorCode": "CLUSTER_NOT_FOUND", "detail": "gone"}}
+        URL,
+        json={"status": 404, "content": {"error": 404, "errorCode": "CLUSTER_NOT_FOUND", "detail": "gone"}},
     )
 
     with pytest.raises(AtlasApiError, match="CLUSTER_NOT_FOUND") as caught:

@@ -1,0 +1,59 @@
+"""Request building and answer parsing shared by the hook and the trigger."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.protocol import AtlasApi, parse_retry_after
+
+GROUP = "6a793f6b2c88faeba59bae37"
+
+
+def test_path_parts_are_validated_then_quoted():
+    request = AtlasApi().list_restore_jobs(GROUP, "Cluster-0")
+
+    assert request.path == f"/api/atlas/v2/groups/{GROUP}/clusters/Cluster-0/backup/restoreJobs"
+    assert request.url("http://127.0.0.1:1/") == (
+        f"http://127.0.0.1:1/api/atlas/v2/groups/{GROUP}/clusters/Cluster-0/backup/restoreJobs"
+        "?pageNum=1&itemsPerPage=500&includeCount=true"
+    )
+
+
+@pytest.mark.parametrize("cluster", ["../x", "a/b", "a?b", "a%2F", "", " a", "ä"])
+def test_cluster_names_that_could_escape_the_path_are_refused(cluster):
+    with pytest.raises(AtlasInputError, match="cluster_name"):
+        AtlasApi().list_restore_jobs(GROUP, cluster)
+
+
+def test_unknown_api_version_is_refused():
+    with pytest.raises(
+        AtlasInputError, match="api_version='v3' is not allowed: it must be one of 'v2', 'v1.0'"
+    ):
+        AtlasApi("v3")
+
+
+def test_requests_without_body_send_no_content_type():
+    request = AtlasApi("v1.0").get_project(GROUP)
+
+    assert request.headers == {"Accept": "application/json"}
+    assert request.content is None
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("55", 55.0), ("0", 0.0), ("1.5", 1.5), ("-3", 0.0), (None, None), ("soon", None)]
+)
+def test_retry_after_seconds_are_read(value, seconds):
+    assert parse_retry_after(value) == seconds
+
+
+def test_retry_after_http_date_is_read_as_seconds_from_now():
+    moment = datetime.now(timezone.utc) + timedelta(seconds=120)
+
+    seconds = parse_retry_after(format_datetime(moment, usegmt=True))
+
+    assert seconds is not None
+    assert 110 <= seconds <= 121
