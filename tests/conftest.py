@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_DAGS = REPO_ROOT / "tests" / "dags"
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
@@ -30,8 +32,6 @@ os.environ.setdefault(
         ]
     ),
 )
-
-import pytest
 
 SHARED_API_DIR = REPO_ROOT.parent / "shared" / "atlas-api"
 GROUP_ID = "6a793f6b2c88faeba59bae37"
