@@ -96,6 +96,7 @@ class AtlasConnectionConfig:
     :param verify: TLS verification: a flag, or the path of a CA bundle.
     :param proxies: proxy URLs by scheme.
     :param retry: the retry policy.
+    :param allow_http_downloads: accept plain-http snapshot download links (a local emulator only).
     """
 
     conn_id: str
@@ -110,6 +111,7 @@ class AtlasConnectionConfig:
     verify: bool | str = True
     proxies: Mapping[str, str] = field(default_factory=dict)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    allow_http_downloads: bool = False
 
     @property
     def is_plain_http_to_remote_host(self) -> bool:
@@ -166,6 +168,7 @@ class AtlasConnectionConfig:
             verify=verify,
             proxies={str(key): str(value) for key, value in proxies.items()},
             retry=RetryPolicy.from_settings(extras),
+            allow_http_downloads=_boolean(extras.get("allow_http_downloads", False), "allow_http_downloads"),
         )
 
     @staticmethod
