@@ -39,11 +39,11 @@ class ConnectionLike(Protocol):
     def extra_dejson(self) -> dict[str, Any]: ...
 
 
-def _extras(connection: ConnectionLike, conn_type: str) -> dict[str, Any]:
+def _extras(raw_extras: Mapping[str, Any], conn_type: str) -> dict[str, Any]:
     """Return the extras, accepting the ``extra__<type>__<name>`` keys Airflow 2 forms write."""
     extras: dict[str, Any] = {}
     prefix = f"extra__{conn_type}__"
-    for key, value in (connection.extra_dejson or {}).items():
+    for key, value in raw_extras.items():
         name = key[len(prefix) :] if key.startswith(prefix) else key
         if value not in (None, ""):
             extras[name] = value
@@ -121,13 +121,19 @@ class AtlasConnectionConfig:
 
     @classmethod
     def from_connection(
-        cls, connection: ConnectionLike, conn_type: str = "mongodb_atlas"
+        cls,
+        connection: ConnectionLike,
+        conn_type: str = "mongodb_atlas",
+        *,
+        extras: Mapping[str, Any] | None = None,
     ) -> AtlasConnectionConfig:
         """
         Read and check a connection's fields and extras.
 
         :param connection: an Airflow ``Connection``.
         :param conn_type: the connection type, for the Airflow 2 ``extra__`` key prefix.
+        :param extras: the connection's extras when already read (asynchronously, in a trigger);
+            by default ``connection.extra_dejson``.
         """
         conn_id = connection.conn_id or "(unnamed)"
         if not connection.login or not connection.password:
@@ -135,7 +141,7 @@ class AtlasConnectionConfig:
                 f"Connection {conn_id!r} has no credentials: set login to the Atlas API public key "
                 "and password to the private key."
             )
-        extras = _extras(connection, conn_type)
+        extras = _extras(connection.extra_dejson if extras is None else extras, conn_type)
         group_id = extras.get("group_id")
         if group_id is not None:
             validate_object_id(group_id, f"connection {conn_id!r} extra group_id")

@@ -69,4 +69,16 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_atlas_restore.operators.restore_jobs"],
             }
         ],
+        "sensors": [
+            {
+                "integration-name": "MongoDB Atlas",
+                "python-modules": ["airflow_provider_atlas_restore.sensors.restore_job"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "MongoDB Atlas",
+                "python-modules": ["airflow_provider_atlas_restore.triggers.restore_job"],
+            }
+        ],
     }

@@ -1,0 +1,140 @@
+"""The non-blocking counterpart of AtlasHook, for triggers: httpx with the same requests and rules."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+
+from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
+from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi, expect_mapping, parse_response
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from airflow_provider_atlas_restore.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
+
+
+def describe_async_transport_error(error: httpx.TransportError, read_timeout: float) -> str:
+    """
+    Return why no answer came, in words, without any URL.
+
+    :param error: the ``httpx`` exception.
+    :param read_timeout: the read timeout in force, for the message.
+    """
+    if isinstance(error, httpx.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(error, httpx.ReadTimeout):
+        return f"no answer within the read timeout of {read_timeout:g} s"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the server closed the connection without a complete answer"
+    errno_text = _ERRNO_TEXT.search(str(error))
+    if errno_text:
+        return f"connection failed: {errno_text.group(0).strip()}"
+    return f"connection failed: {type(error).__name__}"
+
+
+async def load_connection_config(conn_id: str) -> AtlasConnectionConfig:
+    """
+    Read a ``mongodb_atlas`` connection without blocking the event loop.
+
+    :param conn_id: the connection id.
+    """
+    connection = await get_async_connection(conn_id)
+    extras = await get_async_extra_dejson(connection)
+    return AtlasConnectionConfig.from_connection(connection, extras=extras)
+
+
+class AtlasAsyncClient:
+    """
+    Call the Atlas Administration API from an event loop; one client, so the Digest nonce is reused.
+
+    Use as ``async with AtlasAsyncClient(config) as client``. Requests come from the same
+    :class:`~airflow_provider_atlas_restore.protocol.AtlasApi` as the sync hook and answers go
+    through the same :func:`~airflow_provider_atlas_restore.protocol.parse_response` and
+    :class:`~airflow_provider_atlas_restore.retry.RetryPolicy`.
+
+    :param config: the connection's settings.
+    :param retry: the retry policy; defaults to the connection's.
+    :param sleep: how to wait between retries (``asyncio.sleep``; tests inject their own).
+    :param logger: where retries are logged.
+    """
+
+    def __init__(
+        self,
+        config: AtlasConnectionConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        logger: logging.Logger | Any = log,
+    ) -> None:
+        self.config = config
+        self.api = AtlasApi(config.api_version)
+        self.retry = retry or config.retry
+        self.sleep = sleep
+        self.log = logger
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> AtlasAsyncClient:
+        config = self.config
+        proxy = config.proxies.get("https") or config.proxies.get("all")
+        self._client = httpx.AsyncClient(
+            auth=httpx.DigestAuth(config.login, config.password),
+            verify=config.verify,
+            proxy=proxy,
+            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
+            headers={"User-Agent": "airflow-provider-atlas-restore"},
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def run(self, request: ApiRequest) -> Any:
+        """
+        Send ``request`` with retries and return the parsed answer, or raise ``AtlasApiError``.
+
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
+        """
+        retrying = self.retry.async_retrying(log=self.log, sleep=self.sleep)
+        return await retrying(self._send_once, request)
+
+    async def _send_once(self, request: ApiRequest) -> Any:
+        if self._client is None:
+            raise RuntimeError("AtlasAsyncClient is used outside 'async with'")
+        try:
+            response = await self._client.request(
+                request.method,
+                request.url(self.config.base_url),
+                headers=dict(request.headers),
+                content=request.content,
+            )
+        except httpx.TransportError as error:
+            raise AtlasConnectionError(
+                status=None,
+                method=request.method,
+                path=request.path,
+                detail=f"{describe_async_transport_error(error, self.config.read_timeout)} ({self.config.base_url})",
+            ) from None
+        return parse_response(request, response.status_code, response.headers, response.content)
+
+    async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
+        """
+        Return one restore job.
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param restore_job_id: the restore job id.
+        """
+        request = self.api.get_restore_job(group_id, cluster_name, restore_job_id)
+        return expect_mapping(request, 200, await self.run(request))

@@ -1,0 +1,172 @@
+"""A sensor that waits until a restore job is done: download links ready, or the restore finished."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    AirflowSkipException,
+    BaseSensorOperator,
+    PokeReturnValue,
+    conf,
+)
+
+from airflow_provider_atlas_restore.exceptions import AtlasApiError
+from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.restore_job_wait import (
+    WaitStatus,
+    evaluate_restore_job,
+    restore_job_result,
+)
+from airflow_provider_atlas_restore.retry import is_retryable
+from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from airflow_provider_atlas_restore.validation import validate_cluster_name, validate_object_id
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+
+class AtlasRestoreJobSensor(BaseSensorOperator):
+    """
+    Wait until an Atlas restore job is done, then hand its download links downstream.
+
+    A download restore is done when ``deliveryUrl`` is populated and, on a sharded cluster,
+    every ``components[].downloadUrl``; an automated or point-in-time restore when
+    ``finishedAt`` is set. A failed, cancelled or expired job, or one whose ``expiresAt`` has
+    passed, fails the task at once without retries. Connection errors, timeouts, 429 and 5xx
+    answers do not fail a poke: the next poke tries again. 401, 403 and 404 fail with the
+    hook's explanation.
+
+    Returns (XCom) ``{"restore_job_id", "cluster_name", "group_id", "delivery_type", "state",
+    "snapshot_id", "expires_at", "finished_at", "delivery_urls", "components":
+    [{"replica_set_name", "download_url"}]}``. The links are masked in every log line.
+
+    Works in ``poke`` and ``reschedule`` mode, and deferrable (the default follows
+    ``[operators] default_deferrable``): it checks once, and defers to
+    :class:`~airflow_provider_atlas_restore.triggers.restore_job.AtlasRestoreJobTrigger` only
+    when the job is not done yet.
+
+    :param cluster_name: the job's cluster. (templated)
+    :param restore_job_id: the job to wait for, typically pulled from the task that created it. (templated)
+    :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
+    :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param poke_interval: seconds between two looks at the job (also the trigger's poll interval).
+    """
+
+    template_fields: Sequence[str] = ("cluster_name", "restore_job_id", "group_id", "atlas_conn_id")
+    ui_color = "#13aa52"
+
+    def __init__(
+        self,
+        *,
+        cluster_name: str,
+        restore_job_id: str,
+        group_id: str | None = None,
+        atlas_conn_id: str = AtlasHook.default_conn_name,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poke_interval: float = 60,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.cluster_name = cluster_name
+        self.restore_job_id = restore_job_id
+        self.group_id = group_id
+        self.atlas_conn_id = atlas_conn_id
+        self.deferrable = deferrable
+        self._first_poke: float | None = None
+
+    @cached_property
+    def hook(self) -> AtlasHook:
+        """Return the hook, created once per task run so its Digest nonce is reused."""
+        return AtlasHook(atlas_conn_id=self.atlas_conn_id)
+
+    def _checked_ids(self) -> tuple[str, str, str]:
+        cluster = validate_cluster_name(self.cluster_name)
+        job_id = validate_object_id(self.restore_job_id, "restore_job_id")
+        group = validate_object_id(self.hook.resolve_group_id(self.group_id), "group_id")
+        return group, cluster, job_id
+
+    def _waited_seconds(self, context: Context) -> float:
+        if self.reschedule:
+            ti: Any = context["ti"]
+            first = getattr(ti, "get_first_reschedule_date", lambda _: None)(context) or ti.start_date
+            return (datetime.now(timezone.utc) - first).total_seconds() if first else 0.0
+        if self._first_poke is None:
+            self._first_poke = time.monotonic()
+        return time.monotonic() - self._first_poke
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """Look at the job once: done, failed (raises), or not yet."""
+        group, cluster, job_id = self._checked_ids()
+        waited = self._waited_seconds(context)
+        try:
+            job = self.hook.get_restore_job(cluster, job_id, group)
+        except AtlasApiError as error:
+            if not is_retryable(error):
+                raise
+            self.log.warning(
+                "Restore job %s: no usable answer this poke, trying again later: %s", job_id, error
+            )
+            return False
+        outcome = evaluate_restore_job(job, cluster_name=cluster, now=datetime.now(timezone.utc))
+        self.log.info("%s Waited %.0f s.", outcome.message, waited)
+        if outcome.status is WaitStatus.FAILED:
+            raise AirflowFailException(outcome.message)
+        if outcome.status is WaitStatus.DONE:
+            return PokeReturnValue(
+                is_done=True, xcom_value=restore_job_result(job, cluster_name=cluster, group_id=group)
+            )
+        return False
+
+    def execute(self, context: Context) -> Any:
+        """Wait in the chosen mode; when deferrable, check once before deferring."""
+        if not self.deferrable:
+            return super().execute(context)
+        try:
+            first_look = self.poke(context)
+        except AirflowFailException as error:
+            if self.soft_fail:
+                raise AirflowSkipException(str(error)) from error
+            raise
+        if isinstance(first_look, PokeReturnValue):
+            return first_look.xcom_value
+        group, cluster, job_id = self._checked_ids()
+        self.defer(
+            trigger=AtlasRestoreJobTrigger(
+                atlas_conn_id=self.atlas_conn_id,
+                group_id=group,
+                cluster_name=cluster,
+                restore_job_id=job_id,
+                poll_interval=float(self.poke_interval),
+                timeout_at=time.time() + float(self.timeout),
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=float(self.timeout)),
+        )
+        return None  # not reached: defer() raises
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Turn the trigger's event into the XCom value, reading fresh links, or a clear failure."""
+        event = event or {}
+        status = event.get("status")
+        message = str(event.get("message") or "The trigger ended without a message.")
+        if status == "success":
+            group, cluster, job_id = self._checked_ids()
+            job = self.hook.get_restore_job(cluster, job_id, group)
+            outcome = evaluate_restore_job(job, cluster_name=cluster, now=datetime.now(timezone.utc))
+            if outcome.status is WaitStatus.DONE:
+                self.log.info("%s", outcome.message)
+                return restore_job_result(job, cluster_name=cluster, group_id=group)
+            message = outcome.message
+        if self.soft_fail:
+            raise AirflowSkipException(message)
+        if status == "timeout":
+            raise AirflowSensorTimeout(message)
+        raise AirflowFailException(message)
