@@ -1,0 +1,75 @@
+"""Command line: ``python -m airflow_provider_atlas_restore.testing serve``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
+from airflow_provider_atlas_restore.testing.seeding import seed_demo
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_atlas_restore.testing",
+        description="Run a local MongoDB Atlas restore-job API emulator.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve until interrupted (SIGINT or SIGTERM)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--seed", default="demo", choices=["demo", "empty"], help="initial contents")
+    serve.add_argument("--ready-after", type=float, default=30.0, help="seconds until new jobs are ready")
+    serve.add_argument("--download-size", type=int, default=1 << 20, help="bytes per seeded archive")
+    serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    serve.add_argument("--public-key", default="pubkey")
+    serve.add_argument("--private-key", default="privkey-0000-1111-2222-333344445555")
+    serve.add_argument("--conn-id", default="mongodb_atlas_default", help="for the AIRFLOW_CONN_ line")
+    serve.add_argument("--verbose", action="store_true", help="log every request")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit status.
+
+    :param argv: arguments (default ``sys.argv[1:]``).
+    """
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING)
+    emu = AtlasEmulator(
+        args.public_key,
+        args.private_key,
+        seed=f"cli-{args.seed}",
+        host=args.host,
+        port=args.port,
+        ready_after=args.ready_after,
+    )
+    emu.latency = args.latency
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    with emu:
+        group_id = seed_demo(emu, size_bytes=args.download_size).group_id if args.seed == "demo" else None
+        uri = emu.connection_uri(group_id=group_id)
+        print(f"Atlas emulator listening on {emu.base_url}", flush=True)
+        if group_id:
+            print(f"project {group_id}: clusters Cluster0 (replica set), Sharded0 (sharded)", flush=True)
+        print(uri, flush=True)
+        print(f"export AIRFLOW_CONN_{args.conn_id.upper()}='{uri}'", flush=True)
+        while not done.wait(0.5):
+            pass
+    print("Atlas emulator stopped", file=sys.stderr, flush=True)
+    return 0

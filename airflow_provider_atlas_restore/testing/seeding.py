@@ -1,0 +1,76 @@
+"""Ready-made emulator contents for the pytest fixture, the CLI and demos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
+
+__all__ = ["Seed", "seed_basic", "seed_demo"]
+
+_DAY = 86_400.0
+
+
+@dataclass
+class Seed:
+    """What a seeding function created: ids to use in tests and DAGs."""
+
+    group_id: str
+    cluster_name: str
+    snapshots: list[dict[str, Any]]
+    sharded_cluster_name: str | None = None
+    sharded_snapshots: list[dict[str, Any]] = field(default_factory=list)
+    job_ids: list[str] = field(default_factory=list)
+
+    @property
+    def snapshot_ids(self) -> list[str]:
+        """Ids of the replica-set snapshots, newest first."""
+        return [snap["id"] for snap in self.snapshots]
+
+    @property
+    def snapshot_id(self) -> str:
+        """Id of the newest replica-set snapshot."""
+        return self.snapshot_ids[0]
+
+
+def seed_basic(emu: AtlasEmulator, snapshots: int = 3, size_bytes: int = 10_000) -> Seed:
+    """Create project ``demo`` with replica set ``Cluster0`` and daily completed snapshots.
+
+    :param emu: the emulator.
+    :param snapshots: number of snapshots, one a day, the newest one hour ago.
+    :param size_bytes: size of each snapshot's download archive.
+    """
+    group_id = emu.add_project(name="demo")
+    emu.add_cluster(group_id, "Cluster0")
+    now = emu.clock.now()
+    created = [
+        emu.add_snapshot(group_id, "Cluster0", created_at=now - 3600 - i * _DAY, size_bytes=size_bytes)
+        for i in reversed(range(snapshots))
+    ]
+    seed = Seed(group_id=group_id, cluster_name="Cluster0", snapshots=created[::-1])
+    emu.seed = seed
+    return seed
+
+
+def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20) -> Seed:
+    """:func:`seed_basic` plus sharded cluster ``Sharded0`` and a few finished restore jobs.
+
+    :param emu: the emulator.
+    :param size_bytes: size of each download archive.
+    """
+    seed = seed_basic(emu, size_bytes=size_bytes)
+    emu.add_cluster(seed.group_id, "Sharded0", sharded=True, shards=2)
+    now = emu.clock.now()
+    seed.sharded_cluster_name = "Sharded0"
+    seed.sharded_snapshots = [
+        emu.add_snapshot(seed.group_id, "Sharded0", created_at=now - 3600 - i * _DAY, size_bytes=size_bytes)
+        for i in range(2)
+    ]
+    for kind in ("automated", "download"):
+        job = emu.add_restore_job(
+            seed.group_id, seed.cluster_name, delivery_type=kind, snapshot_id=seed.snapshot_ids[-1]
+        )
+        seed.job_ids.append(job["id"])
+    return seed

@@ -1,0 +1,412 @@
+"""The emulator's world: projects, clusters, snapshots, restore jobs and download links.
+
+Restore jobs have no stored status: like Atlas, their state is derived, here from the clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from airflow_provider_atlas_restore.testing.clock import Clock
+from airflow_provider_atlas_restore.testing.errors import (
+    cluster_not_found,
+    group_not_found,
+    resource_not_found,
+)
+from airflow_provider_atlas_restore.testing.ids import CLUSTER_NAME_RE, IdFactory
+
+__all__ = ["Cluster", "DownloadLink", "JobState", "Project", "RestoreJob", "Snapshot", "Store"]
+
+JobState = Literal["pending", "ready", "finished", "failed", "cancelled", "expired"]
+DELIVERY_TYPES = ("automated", "download", "pointInTime")
+SNAPSHOT_STATUSES = ("queued", "inProgress", "completed", "failed")
+
+
+@dataclass
+class Snapshot:
+    """A replica-set snapshot, or a sharded-cluster snapshot with one member per replica set."""
+
+    id: str
+    group_id: str
+    cluster_name: str
+    created_at: float
+    status: str
+    size_bytes: int
+    replica_set_name: str | None  # None for a sharded snapshot
+    members: list[tuple[str, str]] = field(default_factory=list)  # (replicaSetName, member id)
+    snapshot_type: str = "scheduled"
+    frequency_type: str = "daily"
+    description: str | None = None
+    policy_item_id: str = ""
+    mongod_version: str = "8.0.4"
+    retention_seconds: float = 7 * 86_400.0
+    seq: int = 0
+
+    @property
+    def sharded(self) -> bool:
+        """True for a sharded-cluster snapshot."""
+        return self.replica_set_name is None
+
+
+@dataclass
+class DownloadLink:
+    """One download URL of a download restore job (one per replica set when sharded)."""
+
+    token: str
+    job: RestoreJob
+    replica_set_name: str
+    filename: str
+    archive_name: str
+    size: int
+    mtime: int
+    used: bool = False
+
+
+@dataclass
+class RestoreJob:
+    """A restore job; ``state(now)`` derives where it is in its life."""
+
+    id: str
+    group_id: str
+    cluster_name: str
+    delivery_type: str
+    snapshot_id: str
+    snapshot_time: float
+    created_at: float
+    ready_after: float
+    url_ttl: float
+    sharded: bool
+    target_cluster_name: str | None = None
+    target_group_id: str | None = None
+    target_deployment_item_name: str | None = None
+    point_in_time_utc_seconds: int | None = None
+    oplog_ts: int | None = None
+    oplog_inc: int | None = None
+    links: list[DownloadLink] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    cancelled: bool = False
+    failed_at: float | None = None
+    expired_forced: bool = False
+
+    @property
+    def ready_at(self) -> float:
+        """Clock time at which the job becomes ready (download) or finishes (others)."""
+        return self.created_at + self.ready_after
+
+    def state(self, now: float) -> JobState:
+        """Return the job's state at clock time ``now``.
+
+        :param now: clock time.
+        """
+        if self.cancelled:
+            return "cancelled"
+        if self.failed_at is not None and now >= self.failed_at:
+            return "failed"
+        if self.expired_forced:
+            return "expired"
+        if now < self.ready_at:
+            return "pending"
+        if self.delivery_type != "download":
+            return "finished"
+        return "expired" if now >= self.ready_at + self.url_ttl else "ready"
+
+
+@dataclass
+class Cluster:
+    """A replica set or sharded cluster with its snapshots and restore jobs."""
+
+    name: str
+    group_id: str
+    sharded: bool
+    replica_set_names: list[str]
+    deployment_item_name: str
+    snapshots: dict[str, Snapshot] = field(default_factory=dict)
+    jobs: dict[str, RestoreJob] = field(default_factory=dict)
+    job_order: list[str] = field(default_factory=list)  # oldest first
+
+    def snapshots_newest_first(self, sharded: bool) -> list[Snapshot]:
+        """Return this cluster's snapshots of one kind, newest first.
+
+        :param sharded: True for sharded-cluster snapshots, False for replica-set ones.
+        """
+        chosen = [s for s in self.snapshots.values() if s.sharded == sharded]
+        return sorted(chosen, key=lambda s: (s.created_at, s.seq), reverse=True)
+
+    def jobs_page(self, start: int, count: int) -> list[RestoreJob]:
+        """Return ``count`` jobs from position ``start`` of the newest-first order.
+
+        :param start: zero-based position.
+        :param count: page size.
+        """
+        end = len(self.job_order) - start
+        ids = self.job_order[max(0, end - count) : max(0, end)]
+        return [self.jobs[i] for i in reversed(ids)]
+
+
+@dataclass
+class Project:
+    """An Atlas project (group)."""
+
+    id: str
+    name: str
+    org_id: str
+    created: float
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+
+
+class Store:
+    """All emulator state behind one re-entrant lock (``store.lock``).
+
+    :param clock: time source.
+    :param ids: id factory.
+    """
+
+    def __init__(self, clock: Clock, ids: IdFactory) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.lock = threading.RLock()
+        self.projects: dict[str, Project] = {}
+        self.links: dict[str, DownloadLink] = {}
+        self.url_ttl = 3600.0
+        self._seq = 0
+
+    # -- lookups -------------------------------------------------------------------------
+    def project(self, group_id: str) -> Project:
+        """Return a project or raise 404 ``GROUP_NOT_FOUND``.
+
+        :param group_id: project id.
+        """
+        try:
+            return self.projects[group_id]
+        except KeyError:
+            raise group_not_found(group_id) from None
+
+    def cluster(self, group_id: str, cluster_name: str) -> Cluster:
+        """Return a cluster or raise 404 ``GROUP_NOT_FOUND`` / ``CLUSTER_NOT_FOUND``.
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        """
+        try:
+            return self.project(group_id).clusters[cluster_name]
+        except KeyError:
+            raise cluster_not_found(cluster_name, group_id) from None
+
+    def job(self, group_id: str, cluster_name: str, job_id: str) -> RestoreJob:
+        """Return a restore job or raise 404 (``RESOURCE_NOT_FOUND`` for the job).
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param job_id: restore job id.
+        """
+        try:
+            return self.cluster(group_id, cluster_name).jobs[job_id]
+        except KeyError:
+            raise resource_not_found(job_id) from None
+
+    def snapshot(self, group_id: str, cluster_name: str, snapshot_id: str) -> Snapshot:
+        """Return a snapshot or raise 404 (``RESOURCE_NOT_FOUND`` for the snapshot).
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param snapshot_id: snapshot id.
+        """
+        try:
+            return self.cluster(group_id, cluster_name).snapshots[snapshot_id]
+        except KeyError:
+            raise resource_not_found(snapshot_id) from None
+
+    # -- creation ------------------------------------------------------------------------
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def add_project(self, name: str, org_id: str | None = None) -> Project:
+        """Create a project.
+
+        :param name: project name.
+        :param org_id: organisation id; generated when None.
+        """
+        with self.lock:
+            now = self.clock.now()
+            project = Project(self.ids.object_id(now), name, org_id or self.ids.object_id(now), now)
+            self.projects[project.id] = project
+            return project
+
+    def add_cluster(self, group_id: str, name: str, sharded: bool = False, shards: int = 2) -> Cluster:
+        """Create a cluster; replica-set names follow Atlas (``atlas-abc123-shard-0`` ...).
+
+        :param group_id: project id.
+        :param name: cluster name (``^[a-zA-Z0-9][a-zA-Z0-9-]*$``).
+        :param sharded: make a sharded cluster with ``shards`` shards and a config server.
+        :param shards: number of shards when sharded.
+        """
+        if not CLUSTER_NAME_RE.match(name):
+            raise ValueError(f"invalid cluster name {name!r}")
+        with self.lock:
+            project = self.project(group_id)
+            if name in project.clusters:
+                raise ValueError(f"cluster {name!r} already exists in {group_id}")
+            item = f"atlas-{self.ids.short()}"
+            if sharded:
+                names = [f"{item}-shard-{i}" for i in range(shards)] + [f"{item}-config-0"]
+            else:
+                names = [f"{item}-shard-0"]
+            cluster = Cluster(name, group_id, sharded, names, item)
+            project.clusters[name] = cluster
+            return cluster
+
+    def add_snapshot(
+        self,
+        group_id: str,
+        cluster_name: str,
+        status: str = "completed",
+        created_at: float | None = None,
+        size_bytes: int = 10_000,
+        **fields: Any,
+    ) -> Snapshot:
+        """Create a snapshot (sharded, with members, on a sharded cluster).
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param status: ``queued``, ``inProgress``, ``completed`` or ``failed``.
+        :param created_at: epoch seconds; the clock's time when None.
+        :param size_bytes: ``storageSizeBytes``, and the size of its download archive(s).
+        :param fields: other :class:`Snapshot` fields (``snapshot_type``, ``description`` ...).
+        """
+        if status not in SNAPSHOT_STATUSES:
+            raise ValueError(f"status must be one of {SNAPSHOT_STATUSES}")
+        with self.lock:
+            cluster = self.cluster(group_id, cluster_name)
+            when = self.clock.now() if created_at is None else created_at
+            snap = Snapshot(
+                id=self.ids.object_id(when),
+                group_id=group_id,
+                cluster_name=cluster_name,
+                created_at=when,
+                status=status,
+                size_bytes=size_bytes,
+                replica_set_name=None if cluster.sharded else cluster.replica_set_names[0],
+                policy_item_id=self.ids.object_id(when),
+                seq=self._next_seq(),
+                **fields,
+            )
+            if cluster.sharded:
+                snap.members = [(rs, self.ids.object_id(when)) for rs in cluster.replica_set_names]
+            cluster.snapshots[snap.id] = snap
+            return snap
+
+    def latest_completed_snapshot(self, cluster: Cluster) -> Snapshot:
+        """Return the newest completed snapshot, creating one if the cluster has none.
+
+        :param cluster: the cluster.
+        """
+        for snap in cluster.snapshots_newest_first(cluster.sharded):
+            if snap.status == "completed":
+                return snap
+        return self.add_snapshot(cluster.group_id, cluster.name)
+
+    def add_job(
+        self,
+        group_id: str,
+        cluster_name: str,
+        delivery_type: str,
+        snapshot_id: str | None,
+        ready_after: float,
+        *,
+        target_cluster_name: str | None = None,
+        target_group_id: str | None = None,
+        point_in_time_utc_seconds: int | None = None,
+        oplog_ts: int | None = None,
+        oplog_inc: int | None = None,
+        download_size: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> RestoreJob:
+        """Create a restore job (no body validation: the HTTP layer does that).
+
+        :param group_id: project id.
+        :param cluster_name: source cluster.
+        :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
+        :param snapshot_id: snapshot to restore; the newest completed one when None.
+        :param ready_after: clock seconds until ready (download) or finished (others).
+        :param target_cluster_name: target for automated and point-in-time restores.
+        :param target_group_id: target project for automated and point-in-time restores.
+        :param point_in_time_utc_seconds: point in time, epoch seconds.
+        :param oplog_ts: oplog timestamp seconds.
+        :param oplog_inc: oplog increment.
+        :param download_size: archive size; the snapshot's ``size_bytes`` when None.
+        :param extra: fields merged verbatim into the job's JSON.
+        """
+        if delivery_type not in DELIVERY_TYPES:
+            raise ValueError(f"delivery_type must be one of {DELIVERY_TYPES}")
+        with self.lock:
+            cluster = self.cluster(group_id, cluster_name)
+            if snapshot_id is None:
+                snap = self.latest_completed_snapshot(cluster)
+            else:
+                snap = self.snapshot(group_id, cluster_name, snapshot_id)
+            now = self.clock.now()
+            job = RestoreJob(
+                id=self.ids.object_id(now),
+                group_id=group_id,
+                cluster_name=cluster_name,
+                delivery_type=delivery_type,
+                snapshot_id=snap.id,
+                snapshot_time=snap.created_at,
+                created_at=now,
+                ready_after=max(0.0, ready_after),
+                url_ttl=self.url_ttl,
+                sharded=cluster.sharded,
+                point_in_time_utc_seconds=point_in_time_utc_seconds,
+                oplog_ts=oplog_ts,
+                oplog_inc=oplog_inc,
+                extra=dict(extra or {}),
+            )
+            if delivery_type == "download":
+                size = snap.size_bytes if download_size is None else download_size
+                members = snap.members or [(snap.replica_set_name or "", snap.id)]
+                for rs_name, member_id in members:
+                    link = DownloadLink(
+                        token=self.ids.token(),
+                        job=job,
+                        replica_set_name=rs_name,
+                        filename=f"restore-{member_id}.tar.gz",
+                        archive_name=f"restore-{member_id}",
+                        size=size,
+                        mtime=int(snap.created_at),
+                    )
+                    job.links.append(link)
+                    self.links[link.token] = link
+            else:
+                job.target_group_id = target_group_id or group_id
+                job.target_cluster_name = target_cluster_name or cluster_name
+                target = self.projects.get(job.target_group_id)
+                target_cluster = target.clusters.get(job.target_cluster_name) if target else None
+                job.target_deployment_item_name = (
+                    target_cluster.deployment_item_name if target_cluster else f"atlas-{self.ids.short()}"
+                )
+            cluster.jobs[job.id] = job
+            cluster.job_order.append(job.id)
+            return job
+
+    def remove_job(self, group_id: str, cluster_name: str, job_id: str | None = None) -> RestoreJob | None:
+        """Delete a job (the newest when ``job_id`` is None); return it, or None if none.
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param job_id: job to delete.
+        """
+        with self.lock:
+            cluster = self.cluster(group_id, cluster_name)
+            if job_id is None:
+                if not cluster.job_order:
+                    return None
+                job_id = cluster.job_order[-1]
+            job = self.job(group_id, cluster_name, job_id)
+            del cluster.jobs[job_id]
+            cluster.job_order.remove(job_id)
+            for link in job.links:
+                self.links.pop(link.token, None)
+            return job
