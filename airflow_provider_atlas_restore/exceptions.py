@@ -105,11 +105,21 @@ def _rebuild_api_error(cls: type[AtlasApiError], state: dict[str, Any]) -> Atlas
 
 
 class AtlasConnectionError(AtlasApiError):
-    """No usable answer came back: connection refused or reset, DNS failure, or a timeout."""
+    """
+    No usable answer came back: connection refused or reset, DNS failure, or a timeout.
+
+    ``request_sent`` is ``False`` only when the request surely never reached the server.
+    """
+
+    request_sent: bool = True
 
 
 class AtlasResponseError(AtlasApiError):
     """A success status whose body is not what the Atlas API documents (truncated JSON, HTML, wrong shape)."""
+
+
+class AtlasSnapshotNotFound(AirflowException):
+    """The cluster has no snapshot that can be restored (none completed yet)."""
 
 
 class AtlasInputError(AirflowFailException, ValueError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -186,3 +186,20 @@ class RestoreJob:
         """Return whether the job is expired by its flag or by ``expiresAt`` having passed at ``now``."""
         expires_at = self.expires_at
         return self.state is RestoreJobState.EXPIRED or (expires_at is not None and expires_at <= now)
+
+
+def newest_completed(snapshots: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """
+    Return the completed snapshot taken last, or ``None``; queued, in-progress and failed ones are skipped.
+
+    :param snapshots: snapshots as Atlas lists them (any order).
+    """
+    completed = [
+        snapshot
+        for snapshot in snapshots
+        if snapshot.get("status") == "completed" and parse_timestamp(snapshot.get("createdAt")) is not None
+    ]
+    if not completed:
+        return None
+    latest = max(completed, key=lambda snapshot: parse_timestamp(snapshot.get("createdAt")) or datetime.min)
+    return dict(latest)

@@ -175,6 +175,78 @@ class AtlasApi:
         path = self._cluster_path(group_id, cluster_name) + f"/backup/restoreJobs/{job}"
         return self._request("GET", path, envelope=envelope, pretty=pretty)
 
+    def create_restore_job(
+        self, group_id: str, cluster_name: str, body: Mapping[str, Any], *, envelope: bool = False
+    ) -> ApiRequest:
+        """
+        Build ``POST .../backup/restoreJobs``: start a restore (Atlas answers 200 with the job).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster whose snapshot is restored.
+        :param body: the job, as built by
+            :func:`~airflow_provider_atlas_restore.restore_job_body.build_restore_job_body`.
+        :param envelope: ask for an enveloped answer (removed again by :func:`parse_response`).
+        """
+        path = self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"
+        return self._request("POST", path, json_body=dict(body), envelope=envelope)
+
+    def cancel_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> ApiRequest:
+        """
+        Build ``DELETE .../backup/restoreJobs/{restoreJobId}``: cancel a job (204; 405 if refused).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param restore_job_id: the restore job id.
+        """
+        job = quote(validate_object_id(restore_job_id, "restore_job_id"), safe="")
+        path = self._cluster_path(group_id, cluster_name) + f"/backup/restoreJobs/{job}"
+        return self._request("DELETE", path)
+
+    def list_snapshots(
+        self,
+        group_id: str,
+        cluster_name: str,
+        *,
+        sharded: bool = False,
+        page_num: int = 1,
+        items_per_page: int = DEFAULT_ITEMS_PER_PAGE,
+        include_count: bool = True,
+    ) -> ApiRequest:
+        """
+        Build ``GET .../backup/snapshots`` (or ``.../snapshots/shardedClusters``): one page, newest first.
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param sharded: list a sharded cluster's snapshots.
+        :param page_num: the page, from 1.
+        :param items_per_page: snapshots per page, 1 to 500.
+        :param include_count: ask for ``totalCount``.
+        """
+        suffix = "/backup/snapshots/shardedClusters" if sharded else "/backup/snapshots"
+        params = {
+            "pageNum": str(validate_int_range(page_num, "page_num", 1)),
+            "itemsPerPage": str(validate_int_range(items_per_page, "items_per_page", 1, MAX_ITEMS_PER_PAGE)),
+            "includeCount": _flag(include_count),
+        }
+        return self._request("GET", self._cluster_path(group_id, cluster_name) + suffix, params=params)
+
+    def get_snapshot(
+        self, group_id: str, cluster_name: str, snapshot_id: str, *, sharded: bool = False
+    ) -> ApiRequest:
+        """
+        Build ``GET .../backup/snapshots/{id}`` (or ``.../snapshots/shardedCluster/{id}``).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param sharded: the snapshot is a sharded cluster's.
+        """
+        snapshot = quote(validate_object_id(snapshot_id, "snapshot_id"), safe="")
+        segment = "snapshots/shardedCluster" if sharded else "snapshots"
+        return self._request(
+            "GET", self._cluster_path(group_id, cluster_name) + f"/backup/{segment}/{snapshot}"
+        )
+
 
 def parse_retry_after(value: str | None) -> float | None:
     """

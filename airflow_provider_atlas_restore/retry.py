@@ -29,6 +29,21 @@ def is_retryable(error: BaseException) -> bool:
     return isinstance(error, AtlasApiError) and error.status in RETRYABLE_STATUSES
 
 
+def is_safe_to_repeat_create(error: BaseException) -> bool:
+    """
+    Return whether a request that creates something may be sent again after ``error``.
+
+    A 429 was refused before anything happened, and a connection that was never made carried
+    nothing; after a 5xx or a lost answer the job may exist already, so repeating could start a
+    second restore.
+
+    :param error: the exception raised by one attempt.
+    """
+    if isinstance(error, AtlasConnectionError):
+        return not error.request_sent
+    return isinstance(error, AtlasApiError) and error.status == 429
+
+
 class _WaitForRetryAfterOrBackoff(wait_base):
     """Wait exponentially with jitter, and never less than the server's ``Retry-After``."""
 
@@ -107,7 +122,9 @@ class RetryPolicy:
                 )
         return cls(**values)
 
-    def _arguments(self, log: logging.Logger | Any) -> dict[str, Any]:
+    def _arguments(
+        self, log: logging.Logger | Any, retry_if: Callable[[BaseException], bool] = is_retryable
+    ) -> dict[str, Any]:
         def log_retry(retry_state: RetryCallState) -> None:
             error = retry_state.outcome.exception() if retry_state.outcome else None
             log.warning(
@@ -119,21 +136,28 @@ class RetryPolicy:
             )
 
         return {
-            "retry": retry_if_exception(is_retryable),
+            "retry": retry_if_exception(retry_if),
             "wait": _WaitForRetryAfterOrBackoff(self.initial_wait, self.max_wait),
             "stop": stop_after_attempt(self.max_attempts) | _StopWhenWaitingTooLong(self.max_total_wait),
             "before_sleep": log_retry,
             "reraise": True,
         }
 
-    def retrying(self, *, log: logging.Logger | Any, sleep: Callable[[float], None]) -> tenacity.Retrying:
+    def retrying(
+        self,
+        *,
+        log: logging.Logger | Any,
+        sleep: Callable[[float], None],
+        retry_if: Callable[[BaseException], bool] = is_retryable,
+    ) -> tenacity.Retrying:
         """
         Return a tenacity controller for blocking calls.
 
         :param log: where each retry is logged, with its reason.
         :param sleep: how to wait (injected by tests so nothing really sleeps).
+        :param retry_if: which errors are worth another attempt.
         """
-        return tenacity.Retrying(sleep=sleep, **self._arguments(log))
+        return tenacity.Retrying(sleep=sleep, **self._arguments(log, retry_if))
 
     def async_retrying(
         self, *, log: logging.Logger | Any, sleep: Callable[[float], Awaitable[None]]

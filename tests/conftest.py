@@ -158,10 +158,6 @@ def airflow_database() -> None:
 @pytest.fixture
 def emulator_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point the default ``mongodb_atlas`` connection at the running emulator's seeded project."""
-    import time
-
-    # TODO(emulator): ManualClock should start at the real time; clients compare expiresAt with it.
-    atlas_emulator.clock.set(max(time.time(), atlas_emulator.clock.now()))
     monkeypatch.setenv(
         "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT",
         atlas_emulator.connection_json(group_id=atlas_emulator.seed.group_id),

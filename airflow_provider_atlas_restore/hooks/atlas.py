@@ -1,40 +1,22 @@
-"""The hook that talks to the MongoDB Atlas Administration API for restore jobs."""
+"""The hook for MongoDB Atlas Cloud Backup restore jobs and snapshots."""
 
 from __future__ import annotations
 
-import re
-import time
-from collections.abc import Callable
-from dataclasses import replace
-from functools import cached_property
 from typing import Any
 
-import requests
-from airflow.providers.common.compat.sdk import BaseHook, mask_secret
-from requests.auth import HTTPDigestAuth
+from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasInputError
-from airflow_provider_atlas_restore.models import RestoreJob
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFound
+from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
+from airflow_provider_atlas_restore.models import RestoreJob, newest_completed
 from airflow_provider_atlas_restore.paging import MAX_PAGES, Page, UniqueItems
-from airflow_provider_atlas_restore.protocol import (
-    DEFAULT_ITEMS_PER_PAGE,
-    ApiRequest,
-    AtlasApi,
-    expect_mapping,
-    parse_response,
-)
-from airflow_provider_atlas_restore.retry import RetryPolicy
+from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE, expect_mapping
+from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
+from airflow_provider_atlas_restore.retry import is_safe_to_repeat_create
+from airflow_provider_atlas_restore.transport_errors import describe_transport_error
 from airflow_provider_atlas_restore.validation import validate_int_range
 
-#: Retries of ``test_connection``, which answers a person waiting in the UI.
-TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, initial_wait=1.0, max_wait=2.0, max_total_wait=5.0)
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
-_TRANSPORT_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
+__all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
 
 def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
@@ -49,32 +31,14 @@ def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def describe_transport_error(error: requests.exceptions.RequestException, read_timeout: float) -> str:
-    """
-    Return why no answer came, in words, without the URL that ``requests`` puts in its messages.
-
-    :param error: the ``requests`` exception.
-    :param read_timeout: the read timeout in force, for the message.
-    """
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(error, requests.exceptions.ReadTimeout):
-        return f"no answer within the read timeout of {read_timeout:g} s"
-    if isinstance(error, requests.exceptions.ChunkedEncodingError):
-        return "the answer was cut short"
-    errno_text = _ERRNO_TEXT.search(str(error))
-    if errno_text:
-        return f"connection failed: {errno_text.group(0).strip()}"
-    return "the connection closed without an answer"
-
-
-class AtlasHook(BaseHook):
+class AtlasHook(AtlasBaseHook):
     """
     Call the MongoDB Atlas Administration API (v2 by default, or v1.0) for Cloud Backup restores.
 
     Authenticates with an API key pair over HTTP Digest. One ``requests.Session`` and one Digest
     auth object live as long as the hook, so after the first challenge every call goes out
-    already authorised: one HTTP request per API call.
+    already authorised: one HTTP request per API call. Connection errors, timeouts, 429 and 5xx
+    answers are retried (see :class:`~airflow_provider_atlas_restore.retry.RetryPolicy`).
 
     :param atlas_conn_id: the ``mongodb_atlas`` connection to use.
     :param api_version: ``v2`` or ``v1.0``; overrides the connection's ``api_version`` extra.
@@ -84,36 +48,6 @@ class AtlasHook(BaseHook):
     :param retry_max_wait: the longest single backoff wait in seconds (default 60).
     :param retry_max_total_wait: seconds spent waiting across one call's retries (default 300).
     """
-
-    conn_name_attr = "atlas_conn_id"
-    default_conn_name = "mongodb_atlas_default"
-    conn_type = "mongodb_atlas"
-    hook_name = "MongoDB Atlas"
-
-    def __init__(
-        self,
-        atlas_conn_id: str = default_conn_name,
-        *,
-        api_version: str | None = None,
-        timeout: float | None = None,
-        retry_max_attempts: int | None = None,
-        retry_initial_wait: float | None = None,
-        retry_max_wait: float | None = None,
-        retry_max_total_wait: float | None = None,
-    ) -> None:
-        super().__init__()
-        self.atlas_conn_id = atlas_conn_id
-        self._overrides: dict[str, Any] = {
-            "api_version": api_version,
-            "timeout": timeout,
-            "retry_max_attempts": retry_max_attempts,
-            "retry_initial_wait": retry_initial_wait,
-            "retry_max_wait": retry_max_wait,
-            "retry_max_total_wait": retry_max_total_wait,
-        }
-        self._session: requests.Session | None = None
-        #: How the hook waits between retries; tests replace it so nothing really sleeps.
-        self.sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -153,114 +87,6 @@ class AtlasHook(BaseHook):
             ),
         }
 
-    @cached_property
-    def config(self) -> AtlasConnectionConfig:
-        """Return the connection's settings, with this hook's overrides applied."""
-        connection = self.get_connection(self.atlas_conn_id)
-        config = AtlasConnectionConfig.from_connection(connection, self.conn_type)
-        mask_secret(config.password)
-        overrides = {key: value for key, value in self._overrides.items() if value is not None}
-        changes: dict[str, Any] = {}
-        if "api_version" in overrides:
-            changes["api_version"] = AtlasApi(overrides["api_version"]).api_version
-        if "timeout" in overrides:
-            timeout = overrides["timeout"]
-            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-                raise AtlasInputError(f"timeout={timeout!r} is not allowed: use a number of seconds > 0.")
-            changes["read_timeout"] = float(timeout)
-        if any(key.startswith("retry_") for key in overrides):
-            retry_settings = {
-                key: getattr(config.retry, field_name) for key, field_name in RetryPolicy.EXTRA_KEYS.items()
-            }
-            retry_settings.update({k: v for k, v in overrides.items() if k.startswith("retry_")})
-            changes["retry"] = RetryPolicy.from_settings(retry_settings)
-        if changes:
-            config = replace(config, **changes)
-        if config.is_plain_http_to_remote_host:
-            self.log.warning(
-                "Connection %s uses plain http to %s: use https for anything but a local emulator.",
-                self.atlas_conn_id,
-                config.base_url,
-            )
-        return config
-
-    @cached_property
-    def api(self) -> AtlasApi:
-        """Return the request builder for the configured API version."""
-        return AtlasApi(self.config.api_version)
-
-    def get_conn(self) -> requests.Session:
-        """Return the hook's session, created once with its Digest auth, TLS and proxy settings."""
-        if self._session is None:
-            config = self.config
-            session = requests.Session()
-            session.auth = HTTPDigestAuth(config.login, config.password)
-            session.verify = config.verify
-            session.proxies.update(config.proxies)
-            session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{_version()}"
-            self._session = session
-        return self._session
-
-    def close(self) -> None:
-        """Close the session and its pooled connections."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
-    def resolve_group_id(self, group_id: str | None) -> str:
-        """
-        Return ``group_id``, or the connection's ``group_id`` extra when it is not given.
-
-        :param group_id: the project id given by the caller, or ``None``.
-        """
-        resolved = group_id or self.config.group_id
-        if not resolved:
-            raise AtlasInputError(
-                f"No Atlas project id: pass group_id, or set the group_id extra of connection "
-                f"{self.atlas_conn_id!r}."
-            )
-        return resolved
-
-    def run(self, request: ApiRequest, *, retry: RetryPolicy | None = None) -> Any:
-        """
-        Send ``request`` with retries and return the parsed answer, or raise :class:`AtlasApiError`.
-
-        :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
-        :param retry: the retry policy for this call; defaults to the connection's.
-        """
-        retrying = (retry or self.config.retry).retrying(log=self.log, sleep=self.sleep)
-        return retrying(self._send_once, request)
-
-    def _send_once(self, request: ApiRequest) -> Any:
-        config = self.config
-        session = self.get_conn()
-        try:
-            response = session.request(
-                request.method,
-                request.url(config.base_url),
-                headers=dict(request.headers),
-                data=request.content,
-                timeout=(config.connect_timeout, config.read_timeout),
-            )
-        except _TRANSPORT_ERRORS as error:
-            raise AtlasConnectionError(
-                status=None,
-                method=request.method,
-                path=request.path,
-                detail=f"{describe_transport_error(error, config.read_timeout)} ({config.base_url})",
-            ) from None
-        return parse_response(request, response.status_code, response.headers, response.content)
-
-    def get_project(self, group_id: str | None = None, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
-        """
-        Return the project (group) as Atlas describes it.
-
-        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
-        :param retry: the retry policy for this call; defaults to the connection's.
-        """
-        request = self.api.get_project(self.resolve_group_id(group_id))
-        return expect_mapping(request, 200, self.run(request, retry=retry))
-
     def get_restore_jobs_page(
         self,
         cluster_name: str,
@@ -274,6 +100,9 @@ class AtlasHook(BaseHook):
     ) -> Page:
         """
         Return one page of a cluster's restore jobs, newest first.
+
+        Download links in a listing are not registered with the secret masker; pass a job to
+        :func:`mask_delivery_urls` before logging or returning its links.
 
         :param cluster_name: the cluster name.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
@@ -292,10 +121,10 @@ class AtlasHook(BaseHook):
             pretty=pretty,
             envelope=envelope,
         )
-        page = Page.from_body(request, self.run(request), page_num, items_per_page)
-        for job in page.results:
-            mask_delivery_urls(job)
-        return page
+        # Links in a listing are not registered with the secret masker: registering costs time
+        # that grows with every secret (minutes for thousands of jobs). Callers that log or
+        # return a listed job's links mask them first, as AtlasListRestoreJobsOperator does.
+        return Page.from_body(request, self.run(request), page_num, items_per_page)
 
     def iter_restore_jobs(
         self,
@@ -371,21 +200,153 @@ class AtlasHook(BaseHook):
         request = self.api.get_restore_job(self.resolve_group_id(group_id), cluster_name, restore_job_id)
         return mask_delivery_urls(expect_mapping(request, 200, self.run(request)))
 
-    def test_connection(self) -> tuple[bool, str]:
-        """Check the credentials with a real call (get the project) and explain any failure."""
+    def create_restore_job(
+        self,
+        cluster_name: str,
+        delivery_type: str,
+        group_id: str | None = None,
+        *,
+        snapshot_id: str | None = None,
+        target_cluster_name: str | None = None,
+        target_group_id: str | None = None,
+        point_in_time_utc_seconds: int | None = None,
+        oplog_ts: int | None = None,
+        oplog_inc: int | None = None,
+    ) -> dict[str, Any]:
+        """
+        Start a restore and return the new job; what each delivery type needs is checked first.
+
+        ``automated`` and ``pointInTime`` restores overwrite the target cluster's data. A create
+        is not retried after a 5xx or a lost answer, since the job may exist already: only 429
+        (refused before anything happened) and connection failures before sending are retried.
+
+        :param cluster_name: the cluster whose snapshot is restored.
+        :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param snapshot_id: the snapshot to restore (``download`` and ``automated``).
+        :param target_cluster_name: the cluster to overwrite (``automated``, ``pointInTime``).
+        :param target_group_id: the target cluster's project (``automated``, ``pointInTime``).
+        :param point_in_time_utc_seconds: the moment to restore to (``pointInTime``).
+        :param oplog_ts: the oplog timestamp to restore to, with ``oplog_inc`` (``pointInTime``).
+        :param oplog_inc: the operation number within ``oplog_ts`` (``pointInTime``).
+        """
+        body = build_restore_job_body(
+            delivery_type,
+            snapshot_id=snapshot_id,
+            target_cluster_name=target_cluster_name,
+            target_group_id=target_group_id,
+            point_in_time_utc_seconds=point_in_time_utc_seconds,
+            oplog_ts=oplog_ts,
+            oplog_inc=oplog_inc,
+        )
+        request = self.api.create_restore_job(self.resolve_group_id(group_id), cluster_name, body)
+        job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
+        self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
+        return mask_delivery_urls(job)
+
+    def cancel_restore_job(self, cluster_name: str, restore_job_id: str, group_id: str | None = None) -> None:
+        """
+        Cancel a restore job; raise a clear :class:`AtlasApiError` (405) when Atlas refuses.
+
+        :param cluster_name: the cluster name.
+        :param restore_job_id: the restore job id.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        request = self.api.cancel_restore_job(self.resolve_group_id(group_id), cluster_name, restore_job_id)
         try:
-            group_id = self.resolve_group_id(None)
-            # Someone is waiting on the form: one quick retry, not minutes of backoff.
-            project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
+            self.run(request)
         except AtlasApiError as error:
-            return False, str(error)
-        except Exception as error:
-            return False, f"{type(error).__name__}: {error}"
-        name = project.get("name", group_id)
-        return True, f"Connected to Atlas project {name!r} ({group_id}) with API {self.config.api_version}."
+            if error.status == 405:
+                raise AtlasApiError(
+                    status=405,
+                    method=error.method,
+                    path=error.path,
+                    error_code=error.error_code,
+                    reason=error.reason,
+                    parameters=error.parameters,
+                    detail=(
+                        f"Atlas refuses to cancel restore job {restore_job_id} of cluster {cluster_name}"
+                        + (f" ({error.detail})" if error.detail else "")
+                        + ": a job that is finished, expired or already cancelled, or a sharded "
+                        "cluster's download, cannot be cancelled"
+                    ),
+                ) from None
+            raise
+        self.log.info("Cancelled restore job %s of cluster %s", restore_job_id, cluster_name)
 
+    def get_snapshots_page(
+        self,
+        cluster_name: str,
+        group_id: str | None = None,
+        *,
+        sharded: bool = False,
+        page_num: int = 1,
+        items_per_page: int = DEFAULT_ITEMS_PER_PAGE,
+    ) -> Page:
+        """
+        Return one page of a cluster's snapshots, newest first.
 
-def _version() -> str:
-    from airflow_provider_atlas_restore import __version__
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param sharded: list a sharded cluster's snapshots.
+        :param page_num: the page, from 1.
+        :param items_per_page: snapshots per page, 1 to 500.
+        """
+        request = self.api.list_snapshots(
+            self.resolve_group_id(group_id),
+            cluster_name,
+            sharded=sharded,
+            page_num=page_num,
+            items_per_page=items_per_page,
+        )
+        return Page.from_body(request, self.run(request), page_num, items_per_page)
 
-    return __version__
+    def list_snapshots(
+        self, cluster_name: str, group_id: str | None = None, *, sharded: bool = False
+    ) -> list[dict[str, Any]]:
+        """
+        Return every snapshot of a cluster once, newest first, reading all pages.
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param sharded: list a sharded cluster's snapshots.
+        """
+        group = self.resolve_group_id(group_id)
+        first = self.api.list_snapshots(group, cluster_name, sharded=sharded)
+
+        def fetch_page(page_num: int) -> Page:
+            return self.get_snapshots_page(cluster_name, group, sharded=sharded, page_num=page_num)
+
+        return list(UniqueItems(fetch_page, path=first.path))
+
+    def latest_completed_snapshot(
+        self, cluster_name: str, group_id: str | None = None, *, sharded: bool | None = None
+    ) -> dict[str, Any]:
+        """
+        Return the newest snapshot whose status is ``completed``, or raise :class:`AtlasSnapshotNotFound`.
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param sharded: whether the cluster is sharded; ``None`` looks at replica-set snapshots
+            first and at sharded-cluster snapshots when there are none.
+        """
+        kinds = [sharded] if sharded is not None else [False, True]
+        seen = 0
+        for kind in kinds:
+            snapshots = self.list_snapshots(cluster_name, group_id, sharded=kind)
+            seen += len(snapshots)
+            latest = newest_completed(snapshots)
+            if latest is not None:
+                self.log.info(
+                    "Newest completed snapshot of cluster %s is %s, taken %s",
+                    cluster_name,
+                    latest.get("id"),
+                    latest.get("createdAt"),
+                )
+                return latest
+            if snapshots:
+                break
+        raise AtlasSnapshotNotFound(
+            f"Cluster {cluster_name} has no completed snapshot ({seen} snapshots, none completed): "
+            "take an on-demand snapshot or wait for the next scheduled one."
+        )

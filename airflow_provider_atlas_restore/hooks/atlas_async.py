@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -13,6 +12,7 @@ from airflow.providers.common.compat.connection import get_async_connection, get
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
 from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi, expect_mapping, parse_response
+from airflow_provider_atlas_restore.transport_errors import describe_transport_error
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -20,26 +20,6 @@ if TYPE_CHECKING:
     from airflow_provider_atlas_restore.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
-_ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] [^'\")\]]+")
-
-
-def describe_async_transport_error(error: httpx.TransportError, read_timeout: float) -> str:
-    """
-    Return why no answer came, in words, without any URL.
-
-    :param error: the ``httpx`` exception.
-    :param read_timeout: the read timeout in force, for the message.
-    """
-    if isinstance(error, httpx.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(error, httpx.ReadTimeout):
-        return f"no answer within the read timeout of {read_timeout:g} s"
-    if isinstance(error, httpx.RemoteProtocolError):
-        return "the server closed the connection without a complete answer"
-    errno_text = _ERRNO_TEXT.search(str(error))
-    if errno_text:
-        return f"connection failed: {errno_text.group(0).strip()}"
-    return f"connection failed: {type(error).__name__}"
 
 
 async def load_connection_config(conn_id: str) -> AtlasConnectionConfig:
@@ -124,7 +104,7 @@ class AtlasAsyncClient:
                 status=None,
                 method=request.method,
                 path=request.path,
-                detail=f"{describe_async_transport_error(error, self.config.read_timeout)} ({self.config.base_url})",
+                detail=f"{describe_transport_error(error, self.config.read_timeout)} ({self.config.base_url})",
             ) from None
         return parse_response(request, response.status_code, response.headers, response.content)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.validation import (
@@ -135,7 +135,9 @@ class AtlasListRestoreJobsOperator(BaseOperator):
             for job in listing:
                 if not self._wanted(job):
                     continue
-                jobs.append(job if self.include_delivery_urls else redact_delivery_urls(job))
+                jobs.append(
+                    mask_delivery_urls(job) if self.include_delivery_urls else redact_delivery_urls(job)
+                )
                 if self.max_items is not None and len(jobs) >= self.max_items:
                     break
         finally:

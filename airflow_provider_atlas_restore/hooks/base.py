@@ -1,0 +1,212 @@
+"""The base of AtlasHook: the connection, one authorised session, retries and errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cached_property
+from typing import Any
+
+import requests
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
+from requests.auth import HTTPDigestAuth
+
+from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasInputError
+from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi, expect_mapping, parse_response
+from airflow_provider_atlas_restore.retry import RetryPolicy, is_retryable
+from airflow_provider_atlas_restore.transport_errors import (
+    REQUESTS_TRANSPORT_ERRORS,
+    describe_transport_error,
+    failed_before_sending,
+)
+
+#: Retries of ``test_connection``, which answers a person waiting in the UI.
+TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, initial_wait=1.0, max_wait=2.0, max_total_wait=5.0)
+
+
+class AtlasBaseHook(BaseHook):
+    """
+    The connection, session, retries and errors that the Atlas hooks share.
+
+    The API calls live in :class:`~airflow_provider_atlas_restore.hooks.atlas.AtlasHook`.
+
+    Authenticates with an API key pair over HTTP Digest. One ``requests.Session`` and one Digest
+    auth object live as long as the hook, so after the first challenge every call goes out
+    already authorised: one HTTP request per API call.
+
+    :param atlas_conn_id: the ``mongodb_atlas`` connection to use.
+    :param api_version: ``v2`` or ``v1.0``; overrides the connection's ``api_version`` extra.
+    :param timeout: read timeout in seconds; overrides the connection's ``timeout`` extra.
+    :param retry_max_attempts: attempts per call, the first included (default 5).
+    :param retry_initial_wait: seconds before the first retry, doubling after (default 1).
+    :param retry_max_wait: the longest single backoff wait in seconds (default 60).
+    :param retry_max_total_wait: seconds spent waiting across one call's retries (default 300).
+    """
+
+    conn_name_attr = "atlas_conn_id"
+    default_conn_name = "mongodb_atlas_default"
+    conn_type = "mongodb_atlas"
+    hook_name = "MongoDB Atlas"
+
+    def __init__(
+        self,
+        atlas_conn_id: str = default_conn_name,
+        *,
+        api_version: str | None = None,
+        timeout: float | None = None,
+        retry_max_attempts: int | None = None,
+        retry_initial_wait: float | None = None,
+        retry_max_wait: float | None = None,
+        retry_max_total_wait: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.atlas_conn_id = atlas_conn_id
+        self._overrides: dict[str, Any] = {
+            "api_version": api_version,
+            "timeout": timeout,
+            "retry_max_attempts": retry_max_attempts,
+            "retry_initial_wait": retry_initial_wait,
+            "retry_max_wait": retry_max_wait,
+            "retry_max_total_wait": retry_max_total_wait,
+        }
+        self._session: requests.Session | None = None
+        #: How the hook waits between retries; tests replace it so nothing really sleeps.
+        self.sleep: Callable[[float], None] = time.sleep
+
+    @cached_property
+    def config(self) -> AtlasConnectionConfig:
+        """Return the connection's settings, with this hook's overrides applied."""
+        connection = self.get_connection(self.atlas_conn_id)
+        config = AtlasConnectionConfig.from_connection(connection, self.conn_type)
+        mask_secret(config.password)
+        overrides = {key: value for key, value in self._overrides.items() if value is not None}
+        changes: dict[str, Any] = {}
+        if "api_version" in overrides:
+            changes["api_version"] = AtlasApi(overrides["api_version"]).api_version
+        if "timeout" in overrides:
+            timeout = overrides["timeout"]
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise AtlasInputError(f"timeout={timeout!r} is not allowed: use a number of seconds > 0.")
+            changes["read_timeout"] = float(timeout)
+        if any(key.startswith("retry_") for key in overrides):
+            retry_settings = {
+                key: getattr(config.retry, field_name) for key, field_name in RetryPolicy.EXTRA_KEYS.items()
+            }
+            retry_settings.update({k: v for k, v in overrides.items() if k.startswith("retry_")})
+            changes["retry"] = RetryPolicy.from_settings(retry_settings)
+        if changes:
+            config = replace(config, **changes)
+        if config.is_plain_http_to_remote_host:
+            self.log.warning(
+                "Connection %s uses plain http to %s: use https for anything but a local emulator.",
+                self.atlas_conn_id,
+                config.base_url,
+            )
+        return config
+
+    @cached_property
+    def api(self) -> AtlasApi:
+        """Return the request builder for the configured API version."""
+        return AtlasApi(self.config.api_version)
+
+    def get_conn(self) -> requests.Session:
+        """Return the hook's session, created once with its Digest auth, TLS and proxy settings."""
+        if self._session is None:
+            config = self.config
+            session = requests.Session()
+            session.auth = HTTPDigestAuth(config.login, config.password)
+            session.verify = config.verify
+            session.proxies.update(config.proxies)
+            session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{_version()}"
+            self._session = session
+        return self._session
+
+    def close(self) -> None:
+        """Close the session and its pooled connections."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def resolve_group_id(self, group_id: str | None) -> str:
+        """
+        Return ``group_id``, or the connection's ``group_id`` extra when it is not given.
+
+        :param group_id: the project id given by the caller, or ``None``.
+        """
+        resolved = group_id or self.config.group_id
+        if not resolved:
+            raise AtlasInputError(
+                f"No Atlas project id: pass group_id, or set the group_id extra of connection "
+                f"{self.atlas_conn_id!r}."
+            )
+        return resolved
+
+    def run(
+        self,
+        request: ApiRequest,
+        *,
+        retry: RetryPolicy | None = None,
+        retry_if: Callable[[BaseException], bool] = is_retryable,
+    ) -> Any:
+        """
+        Send ``request`` with retries and return the parsed answer, or raise :class:`AtlasApiError`.
+
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
+        :param retry: the retry policy for this call; defaults to the connection's.
+        :param retry_if: which errors are worth another attempt; by default transient ones.
+        """
+        retrying = (retry or self.config.retry).retrying(log=self.log, sleep=self.sleep, retry_if=retry_if)
+        return retrying(self._send_once, request)
+
+    def _send_once(self, request: ApiRequest) -> Any:
+        config = self.config
+        session = self.get_conn()
+        try:
+            response = session.request(
+                request.method,
+                request.url(config.base_url),
+                headers=dict(request.headers),
+                data=request.content,
+                timeout=(config.connect_timeout, config.read_timeout),
+            )
+        except REQUESTS_TRANSPORT_ERRORS as error:
+            failure = AtlasConnectionError(
+                status=None,
+                method=request.method,
+                path=request.path,
+                detail=f"{describe_transport_error(error, config.read_timeout)} ({config.base_url})",
+            )
+            failure.request_sent = not failed_before_sending(error)
+            raise failure from None
+        return parse_response(request, response.status_code, response.headers, response.content)
+
+    def get_project(self, group_id: str | None = None, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
+        """
+        Return the project (group) as Atlas describes it.
+
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param retry: the retry policy for this call; defaults to the connection's.
+        """
+        request = self.api.get_project(self.resolve_group_id(group_id))
+        return expect_mapping(request, 200, self.run(request, retry=retry))
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with a real call (get the project) and explain any failure."""
+        try:
+            group_id = self.resolve_group_id(None)
+            # Someone is waiting on the form: one quick retry, not minutes of backoff.
+            project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
+        except AtlasApiError as error:
+            return False, str(error)
+        except Exception as error:
+            return False, f"{type(error).__name__}: {error}"
+        name = project.get("name", group_id)
+        return True, f"Connected to Atlas project {name!r} ({group_id}) with API {self.config.api_version}."
+
+
+def _version() -> str:
+    from airflow_provider_atlas_restore import __version__
+
+    return __version__

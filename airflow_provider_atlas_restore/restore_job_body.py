@@ -1,0 +1,103 @@
+"""The body of a new restore job, checked against what each delivery type needs before it is sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.validation import (
+    DELIVERY_TYPES,
+    validate_choice,
+    validate_cluster_name,
+    validate_int_range,
+    validate_object_id,
+)
+
+#: The earliest point in time Atlas accepts: 2008-01-01T00:00:00Z, in seconds since the epoch.
+EARLIEST_POINT_IN_TIME = 1_199_145_600
+_INT32_MAX = 2**31 - 1
+
+
+def build_restore_job_body(
+    delivery_type: str,
+    *,
+    snapshot_id: str | None = None,
+    target_cluster_name: str | None = None,
+    target_group_id: str | None = None,
+    point_in_time_utc_seconds: int | None = None,
+    oplog_ts: int | None = None,
+    oplog_inc: int | None = None,
+) -> dict[str, Any]:
+    """
+    Return the JSON body of a restore job, or raise :class:`AtlasInputError` naming what is wrong.
+
+    - ``download``: ``snapshot_id``; no target.
+    - ``automated``: ``snapshot_id``, ``target_cluster_name`` and ``target_group_id``.
+    - ``pointInTime``: the target, and either ``point_in_time_utc_seconds`` or ``oplog_ts``
+      with ``oplog_inc`` (not both kinds); ``snapshot_id`` is optional.
+
+    Automated and point-in-time restores overwrite the target cluster's data.
+
+    :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
+    :param snapshot_id: the snapshot to restore.
+    :param target_cluster_name: the cluster to restore into.
+    :param target_group_id: the project of the target cluster.
+    :param point_in_time_utc_seconds: the moment to restore to, seconds since the epoch.
+    :param oplog_ts: the oplog timestamp (seconds) to restore to; goes with ``oplog_inc``.
+    :param oplog_inc: the operation number within ``oplog_ts``.
+    """
+    kind = validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES)
+    body: dict[str, Any] = {"deliveryType": kind}
+    has_target = target_cluster_name is not None or target_group_id is not None
+    has_moment = any(v is not None for v in (point_in_time_utc_seconds, oplog_ts, oplog_inc))
+    if kind == "download" and (has_target or has_moment):
+        raise AtlasInputError(
+            "A download restore takes only snapshot_id: target_cluster_name, target_group_id and the "
+            "point-in-time fields belong to automated and pointInTime restores."
+        )
+    if kind == "automated" and has_moment:
+        raise AtlasInputError(
+            "An automated restore restores a whole snapshot: point_in_time_utc_seconds, oplog_ts and "
+            "oplog_inc belong to pointInTime restores."
+        )
+    if snapshot_id is not None or kind in ("download", "automated"):
+        if snapshot_id is None:
+            raise AtlasInputError(
+                f"{_with_article(kind)} restore needs snapshot_id: the snapshot to restore."
+            )
+        body["snapshotId"] = validate_object_id(snapshot_id, "snapshot_id")
+    if kind in ("automated", "pointInTime"):
+        if target_cluster_name is None or target_group_id is None:
+            raise AtlasInputError(
+                f"{_with_article(kind)} restore needs target_cluster_name and target_group_id: the cluster whose "
+                "data it replaces."
+            )
+        body["targetClusterName"] = validate_cluster_name(target_cluster_name, "target_cluster_name")
+        body["targetGroupId"] = validate_object_id(target_group_id, "target_group_id")
+    if kind == "pointInTime":
+        body.update(_point_in_time(point_in_time_utc_seconds, oplog_ts, oplog_inc))
+    return body
+
+
+def _with_article(kind: str) -> str:
+    return f"An {kind}" if kind[0] in "aeiou" else f"A {kind}"
+
+
+def _point_in_time(seconds: int | None, oplog_ts: int | None, oplog_inc: int | None) -> dict[str, int]:
+    uses_oplog = oplog_ts is not None or oplog_inc is not None
+    if seconds is not None and uses_oplog:
+        raise AtlasInputError(
+            "A pointInTime restore takes either point_in_time_utc_seconds or oplog_ts with oplog_inc, "
+            "not both."
+        )
+    if seconds is not None:
+        value = validate_int_range(seconds, "point_in_time_utc_seconds", EARLIEST_POINT_IN_TIME, _INT32_MAX)
+        return {"pointInTimeUTCSeconds": value}
+    if oplog_ts is None or oplog_inc is None:
+        raise AtlasInputError(
+            "A pointInTime restore needs point_in_time_utc_seconds, or oplog_ts together with oplog_inc."
+        )
+    return {
+        "oplogTs": validate_int_range(oplog_ts, "oplog_ts", EARLIEST_POINT_IN_TIME, _INT32_MAX),
+        "oplogInc": validate_int_range(oplog_inc, "oplog_inc", 1, _INT32_MAX),
+    }
