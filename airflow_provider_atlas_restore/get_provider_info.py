@@ -66,9 +66,14 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": "MongoDB Atlas",
-                "python-modules": ["airflow_provider_atlas_restore.operators.restore_jobs"],
+                "python-modules": [
+                    "airflow_provider_atlas_restore.operators.restore_jobs",
+                    "airflow_provider_atlas_restore.operators.restore_job_lifecycle",
+                    "airflow_provider_atlas_restore.operators.download",
+                ],
             }
         ],
+        "extra-links": ["airflow_provider_atlas_restore.links.AtlasRestoresLink"],
         "sensors": [
             {
                 "integration-name": "MongoDB Atlas",

@@ -27,6 +27,7 @@ def build_restore_job_body(
     point_in_time_utc_seconds: int | None = None,
     oplog_ts: int | None = None,
     oplog_inc: int | None = None,
+    snapshot_chosen_later: bool = False,
 ) -> dict[str, Any]:
     """
     Return the JSON body of a restore job, or raise :class:`AtlasInputError` naming what is wrong.
@@ -45,6 +46,8 @@ def build_restore_job_body(
     :param point_in_time_utc_seconds: the moment to restore to, seconds since the epoch.
     :param oplog_ts: the oplog timestamp (seconds) to restore to; goes with ``oplog_inc``.
     :param oplog_inc: the operation number within ``oplog_ts``.
+    :param snapshot_chosen_later: check everything but the snapshot, which the caller looks up
+        afterwards (such as the newest completed one); the body then has no ``snapshotId``.
     """
     kind = validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES)
     body: dict[str, Any] = {"deliveryType": kind}
@@ -60,7 +63,7 @@ def build_restore_job_body(
             "An automated restore restores a whole snapshot: point_in_time_utc_seconds, oplog_ts and "
             "oplog_inc belong to pointInTime restores."
         )
-    if snapshot_id is not None or kind in ("download", "automated"):
+    if snapshot_id is not None or (kind in ("download", "automated") and not snapshot_chosen_later):
         if snapshot_id is None:
             raise AtlasInputError(
                 f"{_with_article(kind)} restore needs snapshot_id: the snapshot to restore."

@@ -21,6 +21,7 @@ from airflow_provider_atlas_restore.transport_errors import (
     describe_transport_error,
     failed_before_sending,
 )
+from airflow_provider_atlas_restore.validation import validate_object_id
 
 #: Retries of ``test_connection``, which answers a person waiting in the UI.
 TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, initial_wait=1.0, max_wait=2.0, max_total_wait=5.0)
@@ -141,7 +142,7 @@ class AtlasBaseHook(BaseHook):
                 f"No Atlas project id: pass group_id, or set the group_id extra of connection "
                 f"{self.atlas_conn_id!r}."
             )
-        return resolved
+        return validate_object_id(resolved, "group_id")
 
     def run(
         self,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
+from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.validation import (
@@ -81,6 +82,7 @@ class AtlasListRestoreJobsOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("cluster_name", "group_id", "atlas_conn_id")
+    operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
 
     def __init__(
@@ -123,6 +125,12 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         if self.max_items == 0:
             return []
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
+        AtlasRestoresLink.persist(
+            context,
+            base_url=hook.config.base_url,
+            group_id=hook.resolve_group_id(self.group_id),
+            cluster_name=self.cluster_name,
+        )
         filtered = self.delivery_type is not None or bool(self.states)
         listing = hook.iter_restore_jobs(
             self.cluster_name,

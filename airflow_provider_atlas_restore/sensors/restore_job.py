@@ -19,6 +19,7 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.restore_job_wait import (
     WaitStatus,
     evaluate_restore_job,
@@ -61,6 +62,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("cluster_name", "restore_job_id", "group_id", "atlas_conn_id")
+    operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
 
     def __init__(
@@ -127,6 +129,10 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         """Wait in the chosen mode; when deferrable, check once before deferring."""
+        group, cluster, _ = self._checked_ids()
+        AtlasRestoresLink.persist(
+            context, base_url=self.hook.config.base_url, group_id=group, cluster_name=cluster
+        )
         if not self.deferrable:
             return super().execute(context)
         try:

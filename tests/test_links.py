@@ -1,0 +1,45 @@
+"""The "Atlas restores" extra link: URL shape, storage through XCom, and where it is attached."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from airflow_provider_atlas_restore.links import LINK_XCOM_KEY, AtlasRestoresLink, backup_page_url
+from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
+from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
+from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
+
+
+def test_backup_page_url_points_at_the_clusters_backup_tab():
+    assert backup_page_url("https://cloud.mongodb.com", "6a793f6b2c88faeba59bae37", "Cluster0") == (
+        "https://cloud.mongodb.com/v2/6a793f6b2c88faeba59bae37#/clusters/backup/Cluster0"
+    )
+
+
+def test_persist_stores_the_url_in_xcom():
+    ti = mock.Mock()
+
+    AtlasRestoresLink.persist(
+        {"ti": ti}, base_url="https://cloud.mongodb.com/", group_id="a" * 24, cluster_name="C-1"
+    )
+
+    ti.xcom_push.assert_called_once_with(
+        key=LINK_XCOM_KEY, value=f"https://cloud.mongodb.com/v2/{'a' * 24}#/clusters/backup/C-1"
+    )
+
+
+def test_get_link_reads_the_stored_url():
+    with mock.patch(
+        "airflow_provider_atlas_restore.links.XCom.get_value", return_value="https://x/v2/g#/b"
+    ) as get:
+        assert AtlasRestoresLink().get_link(mock.Mock(), ti_key=mock.sentinel.key) == "https://x/v2/g#/b"
+    get.assert_called_once_with(key=LINK_XCOM_KEY, ti_key=mock.sentinel.key)
+
+
+@pytest.mark.parametrize(
+    "operator_class", [AtlasListRestoreJobsOperator, AtlasCreateRestoreJobOperator, AtlasRestoreJobSensor]
+)
+def test_list_create_and_sensor_tasks_carry_the_link(operator_class):
+    assert [link.name for link in operator_class.operator_extra_links] == ["Atlas restores"]
