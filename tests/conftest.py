@@ -150,7 +150,7 @@ def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str
 @pytest.fixture(scope="session")
 def airflow_database() -> None:
     """Create Airflow's metadata database once per test session."""
-    from tests.dag_runs import migrate_database
+    from airflow_provider_atlas_restore.testing.dag_runs import migrate_database
 
     migrate_database()
 

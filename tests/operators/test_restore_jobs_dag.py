@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from airflow_provider_atlas_restore.testing.dag_runs import run_dag
 from tests.conftest import GROUP_ID, TEST_DAGS, connection_json, jobs_url, make_job, page_body
-from tests.dag_runs import run_dag
 
 
 def test_dag_run_lists_restore_jobs_into_xcom(airflow_database, monkeypatch, requests_mock):

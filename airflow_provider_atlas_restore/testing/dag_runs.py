@@ -1,7 +1,8 @@
-"""Run a DAG from a file with ``dag.test()`` and read back its XCom values.
+"""Run a DAG from a file with ``dag.test()`` and read back what it left: states, XCom, durations.
 
-This is the one place that knows how ``dag.test()`` and XCom storage differ between Airflow
-versions.
+Used by the demo and the tests. This is the one place that knows how ``dag.test()``, DAG
+parsing and XCom storage differ between Airflow versions; it imports Airflow only when called,
+so the emulator package stays free of it.
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from typing import Any
 
 @dataclass
 class DagRunResult:
-    """What one ``dag.test()`` run left behind."""
+    """
+    What one ``dag.test()`` run left behind.
+
+    :param state: the DAG run's final state.
+    :param task_states: each task's final state.
+    :param xcom: each task's return value.
+    :param durations: each task's seconds from start to end.
+    """
 
     state: str
     task_states: dict[str, str]
     xcom: dict[str, Any] = field(default_factory=dict)
+    durations: dict[str, float] = field(default_factory=dict)
 
 
 def migrate_database() -> None:
@@ -33,12 +42,13 @@ def migrate_database() -> None:
 
 def load_dag(folder: Path, dag_id: str) -> Any:
     """Parse the DAG files in ``folder`` and return the DAG ``dag_id``, failing on import errors."""
-    try:
-        from airflow.dag_processing.dagbag import DagBag
-    except ImportError:  # Airflow 2.11
-        from airflow.models.dagbag import DagBag
+    import importlib
 
-    bag = DagBag(dag_folder=str(folder))
+    try:
+        dagbag_module = importlib.import_module("airflow.dag_processing.dagbag")
+    except ImportError:  # Airflow 2.11
+        dagbag_module = importlib.import_module("airflow.models.dagbag")
+    bag = dagbag_module.DagBag(dag_folder=str(folder))
     assert not bag.import_errors, bag.import_errors
     return bag.dags[dag_id]
 
@@ -55,10 +65,10 @@ def run_dag(folder: Path, dag_id: str, run_conf: dict[str, Any] | None = None) -
 
     dag = load_dag(folder, dag_id)
     dag_run = dag.test(run_conf=run_conf or {})
-    try:
-        from airflow.models.xcom import XComModel as XComTable
-    except ImportError:  # Airflow 2.11
-        from airflow.models.xcom import XCom as XComTable
+    from airflow.models import xcom as xcom_models
+
+    # Airflow 3 stores XCom rows as XComModel; Airflow 2.11 as XCom.
+    XComTable: Any = getattr(xcom_models, "XComModel", None) or xcom_models.XCom
     with create_session() as session:
         rows = (
             session.query(XComTable)
@@ -67,5 +77,11 @@ def run_dag(folder: Path, dag_id: str, run_conf: dict[str, Any] | None = None) -
             .all()
         )
         xcom = {row.task_id: XComTable.deserialize_value(row) for row in rows}
-        task_states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances(session=session)}
-    return DagRunResult(state=str(dag_run.state), task_states=task_states, xcom=xcom)
+        task_instances = dag_run.get_task_instances(session=session)
+        task_states = {ti.task_id: str(ti.state) for ti in task_instances}
+        durations = {
+            ti.task_id: (ti.end_date - ti.start_date).total_seconds()
+            for ti in task_instances
+            if ti.start_date and ti.end_date
+        }
+    return DagRunResult(state=str(dag_run.state), task_states=task_states, xcom=xcom, durations=durations)

@@ -1,0 +1,195 @@
+"""Where snapshot files go: a local folder or an Airflow object storage folder, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from airflow.providers.common.compat.sdk import ObjectStoragePath
+
+from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
+
+
+class AtlasDestinationError(AtlasDownloadError):
+    """The download destination cannot be created or written."""
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """
+    One snapshot file to fetch.
+
+    :param url: the secret bearer link (never shown in ``repr``, logs or messages).
+    :param file_name: the name the file gets in the destination folder.
+    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
+    """
+
+    url: str = field(repr=False)
+    file_name: str
+    replica_set: str | None = None
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """
+    A file written completely and checked.
+
+    :param path: where it is: a local path or an object storage URI.
+    :param bytes: its length.
+    :param sha256: the hex sha256 of its content.
+    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
+    """
+
+    path: str
+    bytes: int
+    sha256: str
+    replica_set: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready form returned to XCom (no link in it)."""
+        return {
+            "path": self.path,
+            "bytes": self.bytes,
+            "sha256": self.sha256,
+            "replica_set": self.replica_set,
+        }
+
+
+class PartFile:
+    """
+    One file being written under a temporary name beside its final name.
+
+    The output stays open across reconnects (object stores cannot append); :meth:`commit`
+    renames it to the final name, :meth:`discard` removes it.
+
+    :param final: the path the finished file gets.
+    :param temp: the temporary path written meanwhile.
+    """
+
+    def __init__(self, final: Path | ObjectStoragePath, temp: Path | ObjectStoragePath) -> None:
+        self.final = final
+        self.temp = temp
+        self._handle: IO[bytes] | Any | None = self._open()
+
+    def _open(self) -> IO[bytes] | Any:
+        try:
+            return self.temp.open("wb")
+        except OSError as error:
+            raise AtlasDestinationError(f"Cannot write {self.temp}: {error.strerror or error}.") from None
+
+    @property
+    def is_local(self) -> bool:
+        """Return whether the file is on the local file system (``pathlib``)."""
+        return isinstance(self.temp, Path)
+
+    def write(self, data: bytes) -> None:
+        """
+        Append ``data`` to the temporary file.
+
+        :param data: the next bytes.
+        """
+        if self._handle is None:
+            raise AtlasDestinationError(f"{self.temp} is already closed.")
+        self._handle.write(data)
+
+    def restart(self) -> None:
+        """Empty the temporary file, for a download that starts again from byte 0."""
+        self._close()
+        self._handle = self._open()
+
+    def commit(self) -> None:
+        """Flush and close the temporary file, then give it its final name (replacing any file there)."""
+        handle = self._handle
+        if handle is not None and self.is_local:
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._close()
+        try:
+            if isinstance(self.temp, Path):
+                os.replace(self.temp, str(self.final))
+            else:
+                self.temp.rename(self.final)
+        except OSError as error:
+            raise AtlasDestinationError(
+                f"Cannot rename the finished download to {self.final}: {error.strerror or error}."
+            ) from None
+
+    def discard(self) -> None:
+        """Close and remove the temporary file; never raises."""
+        # The failure that led here matters more than one while cleaning up.
+        with contextlib.suppress(Exception):
+            self._close()
+        with contextlib.suppress(Exception):
+            self.temp.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()
+
+
+class DownloadDestination:
+    """
+    A folder for snapshot files: a local path, or any Airflow object storage URI (``s3://``, ``file://``).
+
+    :param location: the folder: a local path, a URI, or an ``ObjectStoragePath``.
+    :param conn_id: the Airflow connection for an object storage URI (such as an ``aws`` one).
+    """
+
+    def __init__(
+        self, location: str | os.PathLike[str] | ObjectStoragePath, conn_id: str | None = None
+    ) -> None:
+        if isinstance(location, ObjectStoragePath):
+            self.folder: Path | ObjectStoragePath = location
+        elif isinstance(location, str) and "://" in location:
+            self.folder = ObjectStoragePath(location, conn_id=conn_id)
+        elif isinstance(location, (str, os.PathLike)) and str(location):
+            self.folder = Path(location).expanduser()
+        else:
+            raise AtlasDestinationError(
+                f"destination={location!r} is not a folder path or an object storage URI."
+            )
+
+    def __str__(self) -> str:
+        return str(self.folder)
+
+    def prepare(self) -> None:
+        """Create the folder if needed and prove it writable with a probe file; raise if it is not."""
+        folder = self.folder
+        probe = folder / f".atlas-write-check-{uuid.uuid4().hex}"
+        try:
+            if folder.exists() and not folder.is_dir():
+                raise AtlasDestinationError(f"Download destination {folder} exists and is not a folder.")
+            folder.mkdir(parents=True, exist_ok=True)
+            with probe.open("wb") as handle:
+                handle.write(b"")
+            probe.unlink()
+        except AtlasDestinationError:
+            raise
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise AtlasDestinationError(
+                f"Download destination {folder} cannot be created or written: {reason}. "
+                "Choose a folder this worker can write to."
+            ) from None
+
+    def path(self, name: str) -> Path | ObjectStoragePath:
+        """
+        Return the path of a file named ``name`` in the folder.
+
+        :param name: a plain file name (no folder part).
+        """
+        return self.folder / name
+
+    def open_part(self, name: str) -> PartFile:
+        """
+        Start writing the file ``name`` under a temporary name beside it.
+
+        :param name: the final file name.
+        """
+        temp = self.folder / f".{name}.{uuid.uuid4().hex[:12]}.part"
+        return PartFile(self.folder / name, temp)

@@ -1,0 +1,371 @@
+"""Operator that downloads a ready Atlas snapshot restore to a local folder or object storage."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState, parse_timestamp
+from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL
+from airflow_provider_atlas_restore.retry import RetryPolicy
+from airflow_provider_atlas_restore.snapshot_download import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_DOWNLOAD_RETRY,
+    DEFAULT_PROGRESS_INTERVAL,
+    AtlasDownloadError,
+    DownloadDestination,
+    DownloadLink,
+    SnapshotDownloader,
+    download_session,
+    mask_link,
+)
+from airflow_provider_atlas_restore.validation import (
+    validate_cluster_name,
+    validate_int_range,
+    validate_object_id,
+)
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.sdk import Context
+
+_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+_FAILED_STATES = (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_url(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and value != REDACTED_URL
+
+
+def _mask_urls(value: Any) -> None:
+    """Register every link found in a (possibly nested, possibly JSON text) value as a secret."""
+    if isinstance(value, str):
+        if value.startswith(("http://", "https://")):
+            mask_link(value)
+        elif value.lstrip().startswith("{"):
+            _mask_urls(_parse_text(value))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _mask_urls(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _mask_urls(item)
+
+
+@dataclass(frozen=True)
+class _JobLinks:
+    """What a download needs from a restore job: its id, its state and its links by replica set."""
+
+    job_id: str | None
+    cluster_name: str | None
+    group_id: str | None
+    state: RestoreJobState | None
+    expires_at: datetime | None
+    delivery_urls: list[str]
+    components: list[tuple[str | None, str | None]]  # (replica set name, link)
+    snapshot_id: str | None = None
+
+    @property
+    def has_links(self) -> bool:
+        if self.components:
+            return all(_is_url(url) for _, url in self.components)
+        return bool(self.delivery_urls) and all(_is_url(url) for url in self.delivery_urls)
+
+    @classmethod
+    def from_api(cls, job: Mapping[str, Any], cluster_name: str | None, group_id: str | None) -> _JobLinks:
+        view = RestoreJob.from_api(job)
+        return cls(
+            job_id=view.id,
+            cluster_name=cluster_name,
+            group_id=group_id,
+            state=view.state,
+            expires_at=view.expires_at,
+            delivery_urls=view.delivery_urls,
+            components=[(c.replica_set_name, c.download_url) for c in view.components],
+            snapshot_id=view.snapshot_id,
+        )
+
+    @classmethod
+    def from_xcom(cls, data: Mapping[str, Any]) -> _JobLinks:
+        """Read the sensor's XCom dict, or a job as the Atlas API returns it."""
+        if "restore_job_id" not in data and ("deliveryUrl" in data or "id" in data):
+            return cls.from_api(data, _text(data.get("cluster_name")), _text(data.get("group_id")))
+        state = data.get("state")
+        components = data.get("components") if isinstance(data.get("components"), list) else []
+        urls = data.get("delivery_urls")
+        return cls(
+            job_id=_text(data.get("restore_job_id")),
+            cluster_name=_text(data.get("cluster_name")),
+            group_id=_text(data.get("group_id")),
+            state=RestoreJobState(state) if state in {s.value for s in RestoreJobState} else None,
+            expires_at=parse_timestamp(data.get("expires_at")),
+            delivery_urls=[u for u in urls if isinstance(u, str)] if isinstance(urls, list) else [],
+            components=[
+                (_text(c.get("replica_set_name")), _text(c.get("download_url")))
+                for c in components or []
+                if isinstance(c, Mapping)
+            ],
+            snapshot_id=_text(data.get("snapshot_id")),
+        )
+
+
+def _parse_text(text: str) -> Any:
+    """Read a templated dict: JSON, or the Python repr that Jinja renders a dict as."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class AtlasDownloadSnapshotOperator(BaseOperator):
+    """
+    Download a ready Atlas snapshot restore (a ``download`` restore job) into a folder.
+
+    Give it the XCom dict of the restore-job sensor (``restore_job``), or a ``restore_job_id`` and
+    ``cluster_name``, whose links are then resolved fresh from the API (links expire and are
+    single-use). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
+    ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a sharded cluster.
+    Each file streams in chunks with constant memory, resumes after a dropped connection, is
+    checked (length, gzip trailer) and hashed (sha256) while it streams, and appears under its
+    final name only when complete. Returns a JSON list of ``{"path", "bytes", "sha256",
+    "replica_set"}``; the links themselves never reach logs, errors or XCom.
+
+    :param destination: a local folder, or an Airflow object storage URI such as
+        ``s3://bucket/restores/`` or ``file:///data/restores``. (templated)
+    :param restore_job: the sensor's XCom dict (or its JSON text), or a job as the API returns it. (templated)
+    :param restore_job_id: the restore job id, when ``restore_job`` is not given. (templated)
+    :param cluster_name: the cluster of the restore job. (templated)
+    :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
+    :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
+    :param destination_conn_id: the Airflow connection for an object storage destination.
+    :param allow_http: accept plain-http download links (a local emulator only); the connection
+        extra ``allow_http_downloads`` does the same.
+    :param file_name_template: a ``str.format`` template for file names, with ``{restore_job_id}``,
+        ``{replica_set}`` (empty on a replica set), ``{index}`` (from 1), ``{cluster_name}`` and
+        ``{snapshot_id}``; the default names are used when ``None``.
+    :param chunk_size: bytes read and written at a time (default 1 MiB).
+    :param max_attempts: requests per file, the first included; each resume counts (default 5).
+    :param retry_initial_wait: seconds before the first resume, doubling after (default 1).
+    :param progress_interval: seconds between progress log lines (default 5).
+    """
+
+    template_fields: Sequence[str] = (
+        "restore_job",
+        "restore_job_id",
+        "cluster_name",
+        "group_id",
+        "destination",
+        "atlas_conn_id",
+    )
+    ui_color = "#13aa52"
+
+    def __init__(
+        self,
+        *,
+        destination: str | Any,
+        restore_job: dict[str, Any] | str | None = None,
+        restore_job_id: str | None = None,
+        cluster_name: str | None = None,
+        group_id: str | None = None,
+        atlas_conn_id: str = AtlasHook.default_conn_name,
+        destination_conn_id: str | None = None,
+        allow_http: bool = False,
+        file_name_template: str | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        max_attempts: int = DEFAULT_DOWNLOAD_RETRY.max_attempts,
+        retry_initial_wait: float = DEFAULT_DOWNLOAD_RETRY.initial_wait,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not restore_job and not (restore_job_id and cluster_name):
+            raise AtlasInputError(
+                "Nothing to download: pass restore_job (the restore-job sensor's XCom value), or "
+                "restore_job_id and cluster_name."
+            )
+        self.destination = destination
+        self.restore_job = restore_job
+        self.restore_job_id = restore_job_id
+        self.cluster_name = cluster_name
+        self.group_id = group_id
+        self.atlas_conn_id = atlas_conn_id
+        self.destination_conn_id = destination_conn_id
+        self.allow_http = allow_http
+        self.file_name_template = file_name_template
+        self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
+        self.retry = RetryPolicy(
+            max_attempts=validate_int_range(max_attempts, "max_attempts", 1),
+            initial_wait=retry_initial_wait,
+            max_wait=DEFAULT_DOWNLOAD_RETRY.max_wait,
+            max_total_wait=DEFAULT_DOWNLOAD_RETRY.max_total_wait,
+        )
+        if isinstance(progress_interval, bool) or not isinstance(progress_interval, (int, float)):
+            raise AtlasInputError(f"progress_interval={progress_interval!r} is not a number of seconds.")
+        self.progress_interval = float(progress_interval)
+        #: How the task waits between attempts and reads time; tests replace them.
+        self.sleep: Callable[[float], None] = time.sleep
+        self.monotonic: Callable[[], float] = time.monotonic
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render the templated fields, then mask any link they now hold before they are stored."""
+        super().render_template_fields(context, jinja_env)
+        _mask_urls(self.restore_job)
+
+    def execute(self, context: Context) -> list[dict[str, Any]]:
+        """Check the destination, resolve the links, download each file and return what was written."""
+        destination = DownloadDestination(self.destination, self.destination_conn_id)
+        destination.prepare()  # before any request: a bad destination fails fast, with nothing sent
+        hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
+        hook.sleep = self.sleep
+        try:
+            config = hook.config
+            links = self._links(hook)
+            downloader = SnapshotDownloader(
+                download_session(config),
+                self.log,
+                allow_http=self.allow_http or config.allow_http_downloads,
+                connect_timeout=config.connect_timeout,
+                read_timeout=config.read_timeout,
+                chunk_size=self.chunk_size,
+                retry=self.retry,
+                progress_interval=self.progress_interval,
+                sleep=self.sleep,
+                monotonic=self.monotonic,
+            )
+            for link in links:
+                mask_link(link.url)
+                downloader.check_link(link)  # every link, before the first byte is written
+            try:
+                results = [downloader.download(link, destination).to_dict() for link in links]
+            finally:
+                downloader.session.close()
+        finally:
+            hook.close()
+        return results
+
+    def _links(self, hook: AtlasHook) -> list[DownloadLink]:
+        """Return the files to download, from the XCom value or fresh from the API."""
+        if not self.restore_job:
+            return self._fetch_links(hook, self.restore_job_id, self.cluster_name, self.group_id)
+        job = _JobLinks.from_xcom(self._restore_job_dict())
+        job_id = job.job_id or self.restore_job_id
+        cluster_name = job.cluster_name or self.cluster_name
+        group_id = job.group_id or self.group_id
+        if job.state in _FAILED_STATES:
+            raise AirflowFailException(
+                f"Restore job {job_id} is {job.state.value}: there is nothing to download. "
+                "Create a new download restore job."
+            )
+        expired = job.expires_at is not None and job.expires_at <= _utcnow()
+        if job.has_links and not expired and job.state in (None, RestoreJobState.READY):
+            return self._file_links(job)
+        why = "its download links expired" if expired else "it carries no usable download links"
+        if job_id and cluster_name:
+            self.log.info("restore_job: %s; resolving fresh links of job %s from the Atlas API", why, job_id)
+            return self._fetch_links(hook, job_id, cluster_name, group_id)
+        raise AirflowFailException(
+            f"restore_job: {why}, and it names no restore_job_id and cluster_name to resolve fresh "
+            "links from the Atlas API. Pass restore_job_id and cluster_name."
+        )
+
+    def _restore_job_dict(self) -> Mapping[str, Any]:
+        value = self.restore_job
+        if isinstance(value, str):
+            value = _parse_text(value)
+        if not isinstance(value, Mapping):
+            # The value is not shown: it may hold secret links.
+            raise AtlasInputError(
+                "restore_job must be the restore-job sensor's XCom value: a dict, or its JSON text."
+            )
+        return value
+
+    def _fetch_links(
+        self, hook: AtlasHook, job_id: str | None, cluster_name: str | None, group_id: str | None
+    ) -> list[DownloadLink]:
+        job_id = validate_object_id(job_id, "restore_job_id")
+        cluster_name = validate_cluster_name(cluster_name)
+        if group_id:
+            validate_object_id(group_id, "group_id")
+        job = _JobLinks.from_api(hook.get_restore_job(cluster_name, job_id, group_id), cluster_name, group_id)
+        where = f"Restore job {job_id} of cluster {cluster_name}"
+        if job.state in _FAILED_STATES:
+            raise AirflowFailException(
+                f"{where} is {job.state.value}: there is nothing to download. Create a new download restore job."
+            )
+        if job.state is RestoreJobState.FINISHED:
+            raise AirflowFailException(f"{where} is not a download restore job: it has no files to download.")
+        if job.state is not RestoreJobState.READY:
+            raise AtlasDownloadError(
+                f"{where} is still pending: its download links are not ready yet. Wait for it with the "
+                "restore-job sensor first, or let this task retry later."
+            )
+        return self._file_links(job)
+
+    def _file_links(self, job: _JobLinks) -> list[DownloadLink]:
+        """Name one file per link: per replica set on a sharded cluster, else one for the job."""
+        job_id = job.job_id or self.restore_job_id
+        if not job_id:
+            raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")
+        if job.components:
+            pairs = [(name, url or "") for name, url in job.components]
+        else:
+            pairs = [(None, url) for url in job.delivery_urls]
+        links: list[DownloadLink] = []
+        for index, (replica_set, url) in enumerate(pairs, start=1):
+            name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
+            links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set))
+        names = [link.file_name for link in links]
+        if len(set(names)) != len(names):
+            raise AtlasInputError(
+                f"file_name_template={self.file_name_template!r} gives several files the same name "
+                f"({', '.join(names)}): include {{replica_set}} or {{index}}."
+            )
+        return links
+
+    def _file_name(
+        self, job: _JobLinks, job_id: str, replica_set: str | None, index: int, *, several: bool
+    ) -> str:
+        safe_set = _UNSAFE_NAME_CHARACTERS.sub("_", replica_set) if replica_set else ""
+        if self.file_name_template is None:
+            suffix = f"-{safe_set}" if safe_set else (f"-{index}" if several else "")
+            return f"restore-{job_id}{suffix}.tar.gz"
+        try:
+            name = self.file_name_template.format(
+                restore_job_id=job_id,
+                replica_set=safe_set,
+                index=index,
+                cluster_name=job.cluster_name or self.cluster_name or "",
+                snapshot_id=job.snapshot_id or "",
+            )
+        except (KeyError, IndexError, ValueError) as error:
+            raise AtlasInputError(
+                f"file_name_template={self.file_name_template!r} cannot be filled: {error!r}. Use "
+                "{restore_job_id}, {replica_set}, {index}, {cluster_name} and {snapshot_id}."
+            ) from None
+        if not name or name in (".", "..") or "/" in name or "\\" in name:
+            raise AtlasInputError(
+                f"file_name_template={self.file_name_template!r} gives {name!r}: it must be a plain "
+                "file name, with no folder part."
+            )
+        return name

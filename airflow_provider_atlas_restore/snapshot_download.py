@@ -1,0 +1,413 @@
+"""Stream Atlas snapshot archives to a folder: constant memory, resumable, checked, atomically named."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
+
+from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.download_destination import (
+    AtlasDestinationError,
+    DownloadDestination,
+    DownloadLink,
+    DownloadResult,
+    PartFile,
+)
+from airflow_provider_atlas_restore.download_progress import (
+    AtlasDownloadError,
+    CorruptDownloadError,
+    ProgressLog,
+    StreamCheck,
+)
+from airflow_provider_atlas_restore.hooks.atlas import describe_transport_error
+from airflow_provider_atlas_restore.retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_DOWNLOAD_RETRY",
+    "DEFAULT_PROGRESS_INTERVAL",
+    "AtlasDestinationError",
+    "AtlasDownloadError",
+    "CorruptDownloadError",
+    "DownloadDestination",
+    "DownloadLink",
+    "DownloadResult",
+    "InsecureDownloadLinkError",
+    "SnapshotDownloader",
+    "download_session",
+    "mask_link",
+]
+
+DEFAULT_CHUNK_SIZE = 1 << 20
+DEFAULT_PROGRESS_INTERVAL = 5.0
+#: Requests per file (the first included; each resume counts) and the waits between them.
+DEFAULT_DOWNLOAD_RETRY = RetryPolicy(max_attempts=5, initial_wait=1.0, max_wait=30.0, max_total_wait=600.0)
+MAX_REDIRECTS = 5
+_RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, requests.RequestException)
+_LINK_GONE_ADVICE = (
+    "Atlas download links are single-use and expire about an hour after the job is ready: give the "
+    "task restore_job_id and cluster_name so it resolves fresh links, or create a new download restore job."
+)
+
+
+class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
+    """A download link is not https and plain http was not allowed."""
+
+
+class _Interrupted(Exception):
+    """One attempt ended early in a way another request may cure."""
+
+    def __init__(self, reason: str, *, restart: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.restart = restart
+        self.retry_after = retry_after
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """Send no credentials, and keep ``requests`` from adding any from ``~/.netrc``."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+@dataclass
+class _Transfer:
+    """The state of one file's download across its attempts."""
+
+    link: DownloadLink
+    part: PartFile
+    check: StreamCheck
+    progress: ProgressLog
+    total: int | None = None
+    validator: str | None = None
+
+    def restart(self) -> None:
+        """Forget the bytes received, for a download that starts again from byte 0."""
+        self.check.reset()
+        self.part.restart()
+        self.progress.restart()
+        self.total = None
+        self.validator = None
+
+
+def mask_link(url: str) -> None:
+    """
+    Register a download link with Airflow's secret masker: whole, and its path and query alone.
+
+    HTTP libraries log requests without the host (``"GET /<token>/file.tar.gz"``), so the path
+    (and the query of a presigned URL) must be masked as well as the full link.
+
+    :param url: the secret link.
+    """
+    mask_secret(url)
+    parts = urlsplit(url)
+    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    for secret in (path_and_query, parts.path, parts.query):
+        if len(secret) > 8:
+            mask_secret(secret)
+
+
+def download_session(config: AtlasConnectionConfig) -> requests.Session:
+    """
+    Return a plain session for bearer download links: the connection's TLS and proxies, no credentials.
+
+    :param config: the Atlas connection's settings.
+    """
+    from airflow_provider_atlas_restore import __version__
+
+    session = requests.Session()
+    session.verify = config.verify
+    session.proxies.update(config.proxies)
+    session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{__version__}"
+    # The archive is already gzip: ask for it as stored, never re-encoded in transit.
+    session.headers["Accept-Encoding"] = "identity"
+    return session
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "")))
+    except ValueError:
+        return None
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+class SnapshotDownloader:
+    """
+    Download snapshot archives in chunks with constant memory, resuming dropped transfers.
+
+    Each file is written under a temporary name beside its final name, counted, hashed (sha256)
+    and gzip-checked while it streams, and renamed only once complete. A dropped connection is
+    resumed with ``Range: bytes=N-``; a server that ignores ``Range`` or resumes elsewhere makes
+    the download start again from byte 0. Links never appear in logs or error messages.
+
+    :param session: the HTTP session (see :func:`download_session`); it must carry no credentials.
+    :param log: where progress and retries are logged.
+    :param allow_http: accept plain-http links (a local emulator only).
+    :param connect_timeout: seconds to wait for a connection.
+    :param read_timeout: seconds to wait for the next bytes.
+    :param chunk_size: bytes read and written at a time.
+    :param retry: attempts per file (each resume counts) and the waits between them.
+    :param progress_interval: seconds between two progress log lines.
+    :param sleep: how to wait between attempts (tests pass a recorder).
+    :param monotonic: the clock for progress and speed (tests pass a fake one).
+    """
+
+    def __init__(
+        self,
+        session: requests.Session,
+        log: logging.Logger | Any,
+        *,
+        allow_http: bool = False,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        retry: RetryPolicy = DEFAULT_DOWNLOAD_RETRY,
+        progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.log = log
+        self.allow_http = allow_http
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.chunk_size = chunk_size
+        self.retry = retry
+        self.progress_interval = progress_interval
+        self.sleep = sleep
+        self.monotonic = monotonic
+
+    def check_link(self, link: DownloadLink, url: str | None = None) -> None:
+        """
+        Refuse a link (or a redirect from it) that is not https, unless plain http is allowed.
+
+        :param link: the link being downloaded, for the message.
+        :param url: the URL to check; the link's own by default.
+        """
+        scheme = urlsplit(url or link.url).scheme.lower()
+        if scheme == "https" or (scheme == "http" and self.allow_http):
+            return
+        if scheme == "http":
+            raise InsecureDownloadLinkError(
+                f"Refusing to download {link.file_name} over plain http: Atlas download links are "
+                "https. Only for a local emulator, allow http with allow_http=True on the operator "
+                "or the connection extra allow_http_downloads=true."
+            )
+        raise InsecureDownloadLinkError(
+            f"Refusing to download {link.file_name}: its link is not an https URL "
+            f"(scheme {scheme or 'none'!r})."
+        )
+
+    def download(self, link: DownloadLink, destination: DownloadDestination) -> DownloadResult:
+        """
+        Download one file completely into ``destination`` and return what was written.
+
+        :param link: the link and the file name to give it.
+        :param destination: the folder (prepared beforehand with ``destination.prepare()``).
+        """
+        mask_link(link.url)
+        self.check_link(link)
+        progress = ProgressLog(self.log, link.file_name, self.progress_interval, self.monotonic)
+        transfer = _Transfer(
+            link, destination.open_part(link.file_name), StreamCheck(link.file_name), progress
+        )
+        waited = 0.0
+        attempt = 0
+        try:
+            while True:
+                attempt += 1
+                try:
+                    self._attempt(transfer)
+                    break
+                except _Interrupted as interruption:
+                    done = transfer.check.bytes
+                    if interruption.restart:
+                        transfer.restart()
+                    waited += self._wait_before_retry(transfer, interruption, attempt, waited, done)
+            transfer.check.finish(transfer.total)
+            transfer.part.commit()
+        except BaseException:
+            transfer.part.discard()
+            raise
+        check = transfer.check
+        self.log.info(
+            "Downloaded %s: %d bytes, sha256 %s, %.1f MB/s on average, %d request(s)",
+            transfer.part.final,
+            check.bytes,
+            check.sha256,
+            progress.average_speed(check.bytes),
+            attempt,
+        )
+        return DownloadResult(str(transfer.part.final), check.bytes, check.sha256, link.replica_set)
+
+    def _wait_before_retry(
+        self, transfer: _Transfer, interruption: _Interrupted, attempt: int, waited: float, done: int
+    ) -> float:
+        """Sleep before the next attempt and return how long; raise when the attempts are spent."""
+        policy = self.retry
+        wait = float(min(policy.max_wait, policy.initial_wait * 2.0 ** (attempt - 1)))
+        if interruption.retry_after is not None:
+            wait = max(wait, interruption.retry_after)
+        file_name = transfer.link.file_name
+        if attempt >= policy.max_attempts or waited + wait > policy.max_total_wait:
+            raise AtlasDownloadError(
+                f"Download of {file_name} failed after {attempt} attempt(s): {interruption.reason}. "
+                "Nothing was kept at its final name."
+            )
+        if interruption.restart and done:
+            action = "starting again from byte 0"
+        else:
+            action = f"resuming from byte {done}" if done else "retrying"
+        self.log.warning(
+            "Download of %s interrupted after %d bytes (%s); %s in %.1f s (attempt %d of %d failed)",
+            file_name,
+            done,
+            interruption.reason,
+            action,
+            wait,
+            attempt,
+            policy.max_attempts,
+        )
+        self.sleep(wait)
+        return wait
+
+    def _attempt(self, transfer: _Transfer) -> None:
+        """Send one request and stream its body to the end, or raise ``_Interrupted``."""
+        offset = transfer.check.bytes
+        response = self._open(transfer, offset)
+        with response:
+            self._accept(transfer, response, offset)
+            if transfer.check.bytes == 0:
+                etag = response.headers.get("ETag")
+                # If-Range needs a strong validator: a weak one would make every resume start over.
+                transfer.validator = etag if etag and not etag.startswith("W/") else None
+            self._stream(transfer, response)
+        total, done = transfer.total, transfer.check.bytes
+        if total is not None and done < total:
+            raise _Interrupted(f"the answer ended after {done} of {total} bytes")
+
+    def _open(self, transfer: _Transfer, offset: int) -> requests.Response:
+        """Send the GET (with ``Range`` when resuming), following redirects after checking each."""
+        link = transfer.link
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+            if transfer.validator:
+                headers["If-Range"] = transfer.validator
+        url = link.url
+        for _ in range(MAX_REDIRECTS + 1):
+            self.check_link(link, url)
+            try:
+                response = self.session.get(
+                    url,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(self.connect_timeout, self.read_timeout),
+                    auth=_NoAuth(),
+                )
+            except requests.exceptions.SSLError:
+                raise AtlasDownloadError(
+                    f"Download of {link.file_name} failed: TLS verification of the download host failed. "
+                    "Check the connection's verify extra (a CA bundle path) and any TLS-intercepting proxy."
+                ) from None
+            except (
+                requests.exceptions.ConnectionError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as error:
+                raise _Interrupted(describe_transport_error(error, self.read_timeout)) from None
+            except requests.RequestException as error:
+                raise AtlasDownloadError(
+                    f"Download of {link.file_name} failed: the link is not a usable URL ({type(error).__name__})."
+                ) from None
+            if not response.is_redirect:
+                return response
+            location = response.headers.get("Location", "")
+            response.close()
+            url = urljoin(url, location)
+            mask_link(url)  # a redirect target (such as a presigned storage URL) is a secret too
+        raise AtlasDownloadError(f"Download of {link.file_name} failed: more than {MAX_REDIRECTS} redirects.")
+
+    def _accept(self, transfer: _Transfer, response: requests.Response, offset: int) -> None:
+        """Check the status and headers of an answer and note the file's total length."""
+        status = response.status_code
+        if status == 200:
+            if offset:
+                self.log.warning(
+                    "The server ignored the Range request for %s (answered 200, not 206): "
+                    "starting again from byte 0",
+                    transfer.link.file_name,
+                )
+                transfer.restart()
+            transfer.total = _content_length(response)
+            return
+        if status == 206:
+            found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
+            if not found:
+                raise _Interrupted("the server answered 206 without a usable Content-Range", restart=True)
+            start, end, size = int(found.group(1)), int(found.group(2)), found.group(3)
+            whole = int(size) if size != "*" else None
+            known = transfer.total
+            if start != offset or whole is None or end != whole - 1 or (known is not None and whole != known):
+                raise _Interrupted(
+                    f"the server resumed at bytes {start}-{end}/{size}, not at byte {offset} of the same file",
+                    restart=True,
+                )
+            transfer.total = whole
+            return
+        if status == 416 and offset:
+            raise _Interrupted("the server refused to resume (416)", restart=True)
+        reason = f"HTTP {status} {response.reason or ''}".strip()
+        if status in _RETRYABLE_STATUSES:
+            raise _Interrupted(reason, retry_after=_retry_after(response))
+        advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
+        raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
+
+    def _stream(self, transfer: _Transfer, response: requests.Response) -> None:
+        """Copy the body chunk by chunk into the part file, checking each chunk; raw bytes, never decoded."""
+        check, part, total = transfer.check, transfer.part, transfer.total
+        reader = response.raw.stream(self.chunk_size, decode_content=False)
+        while True:
+            try:
+                chunk = next(reader, None)
+            except _READ_ERRORS as error:
+                if total is not None and check.gzip_complete and check.bytes < total:
+                    raise CorruptDownloadError(
+                        f"{check.file_name}: the gzip archive ended after {check.bytes} bytes but the "
+                        f"server announced {total} (Content-Length)."
+                    ) from None
+                timed_out = isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError))
+                raise _Interrupted(
+                    f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
+                ) from None
+            if chunk is None:
+                return
+            check.update(chunk)
+            try:
+                part.write(chunk)
+            except OSError as error:
+                raise AtlasDestinationError(
+                    f"Cannot write {part.temp}: {error.strerror or type(error).__name__}."
+                ) from None
+            transfer.progress.update(check.bytes, total)

@@ -1,0 +1,121 @@
+"""
+``make demo``: run the example pipeline DAG with Airflow against the bundled Atlas emulator.
+
+Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
+``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
+with ``dag.test()`` (the sensor defers; Airflow runs its trigger in the same process), prints
+what happened, and stops the emulator. Exits 0 when the DAG run succeeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
+from airflow_provider_atlas_restore.testing.seeding import seed_demo
+
+DAG_ID = "atlas_snapshot_download"
+TASK_ORDER = ("create_restore", "wait_for_download", "download", "report")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m airflow_provider_atlas_restore.testing.demo")
+    parser.add_argument("--dags-folder", type=Path, default=Path("example_dags"), help="the example DAGs")
+    parser.add_argument("--ready-after", type=float, default=6.0, help="seconds until the download is ready")
+    parser.add_argument("--download-size", type=int, default=8 << 20, help="bytes of the snapshot archive")
+    parser.add_argument("--workdir", type=Path, default=None, help="where AIRFLOW_HOME and the files go")
+    return parser
+
+
+def _configure_airflow(home: Path, dags_folder: Path, connection: dict[str, Any]) -> None:
+    """Set the environment Airflow reads when it is first imported."""
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT": json.dumps(connection),
+        }
+    )
+
+
+def _step(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo and return its exit status.
+
+    :param argv: arguments (default ``sys.argv[1:]``).
+    """
+    args = _parser().parse_args(argv)
+    dags_folder = args.dags_folder.resolve()
+    if not (dags_folder / f"{DAG_ID}.py").is_file():
+        print(
+            f"demo: {dags_folder / (DAG_ID + '.py')} not found; run from the repository root", file=sys.stderr
+        )
+        return 2
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="atlas-demo-"))).resolve()
+    destination = workdir / "snapshots"
+    started = time.monotonic()
+    with AtlasEmulator(ready_after=args.ready_after) as emulator:
+        seed = seed_demo(emulator, size_bytes=args.download_size)
+        _step(f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}")
+        connection = emulator.connection(group_id=seed.group_id)
+        connection["extra"]["allow_http_downloads"] = True  # the emulator serves plain http
+        _configure_airflow(workdir / "airflow", dags_folder, connection)
+        _step(f"Airflow home {workdir / 'airflow'}: migrating the metadata database")
+        migrated = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, check=False
+        )
+        if migrated.returncode != 0:
+            print(migrated.stdout[-2000:], migrated.stderr[-2000:], sep="\n", file=sys.stderr)
+            print("demo: 'airflow db migrate' failed", file=sys.stderr)
+            return 1
+        _step(f"Running DAG {DAG_ID} (download ready {args.ready_after:g} s after the restore starts)")
+        from airflow_provider_atlas_restore.testing.dag_runs import run_dag
+
+        # Airflow's in-process API client imports starlette's test client, which warns about httpx.
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+        result = run_dag(
+            dags_folder, DAG_ID, {"cluster_name": seed.cluster_name, "destination": str(destination)}
+        )
+    _print_summary(result, time.monotonic() - started)
+    return 0 if result.state == "success" else 1
+
+
+def _print_summary(result: Any, seconds: float) -> None:
+    created = result.xcom.get("create_restore") or {}
+    ready = result.xcom.get("wait_for_download") or {}
+    files = result.xcom.get("download") or []
+    print()
+    print(f"DAG run:          {result.state} in {seconds:.1f} s")
+    for task_id in TASK_ORDER:
+        state = result.task_states.get(task_id, "not run")
+        print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
+    print(f"Snapshot:         {created.get('snapshotId')} (newest completed)")
+    print(f"Restore job:      {created.get('id')} ({created.get('deliveryType')})")
+    print(
+        f"Waited for links: {result.durations.get('wait_for_download', 0.0):.1f} s, ready until {ready.get('expires_at')}"
+    )
+    for entry in files:
+        print(f"File:             {entry['path']}")
+        print(f"                  {entry['bytes']:,} bytes, sha256 {entry['sha256']}")
+    if result.state != "success":
+        print("The DAG run failed: see the task logs above.", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
