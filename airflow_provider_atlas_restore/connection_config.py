@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from airflow_provider_atlas_restore.auth import AUTH_TYPES, SERVICE_ACCOUNT
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.validation import API_VERSIONS, validate_choice, validate_object_id
@@ -15,7 +16,6 @@ from airflow_provider_atlas_restore.validation import API_VERSIONS, validate_cho
 DEFAULT_HOST = "cloud.mongodb.com"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
-AUTH_TYPES = ("digest",)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -86,11 +86,11 @@ class AtlasConnectionConfig:
 
     :param conn_id: the connection id, for messages.
     :param base_url: scheme, host and port, such as ``https://cloud.mongodb.com``.
-    :param login: API public key.
-    :param password: API private key (never shown in ``repr``).
+    :param login: API public key, or a service account's client id.
+    :param password: API private key, or the client secret (never shown in ``repr``).
     :param api_version: ``v2`` or ``v1.0``.
     :param group_id: the default project id, or ``None``.
-    :param auth_type: how to authenticate; ``digest`` for API keys.
+    :param auth_type: ``digest`` for an API key pair, ``service_account`` for OAuth client credentials.
     :param connect_timeout: seconds to wait for a TCP connection.
     :param read_timeout: seconds to wait for an answer.
     :param verify: TLS verification: a flag, or the path of a CA bundle.
@@ -136,12 +136,15 @@ class AtlasConnectionConfig:
             by default ``connection.extra_dejson``.
         """
         conn_id = connection.conn_id or "(unnamed)"
-        if not connection.login or not connection.password:
-            raise AtlasInputError(
-                f"Connection {conn_id!r} has no credentials: set login to the Atlas API public key "
-                "and password to the private key."
-            )
         extras = _extras(connection.extra_dejson if extras is None else extras, conn_type)
+        auth_type = validate_choice(extras.get("auth_type", "digest"), "auth_type", AUTH_TYPES)
+        if not connection.login or not connection.password:
+            wanted = (
+                "login to the service account's client id and password to its secret"
+                if auth_type == SERVICE_ACCOUNT
+                else "login to the Atlas API public key and password to the private key"
+            )
+            raise AtlasInputError(f"Connection {conn_id!r} has no credentials: set {wanted}.")
         group_id = extras.get("group_id")
         if group_id is not None:
             validate_object_id(group_id, f"connection {conn_id!r} extra group_id")
@@ -166,7 +169,7 @@ class AtlasConnectionConfig:
             password=connection.password,
             api_version=validate_choice(extras.get("api_version", "v2"), "api_version", API_VERSIONS),
             group_id=group_id,
-            auth_type=validate_choice(extras.get("auth_type", "digest"), "auth_type", AUTH_TYPES),
+            auth_type=auth_type,
             connect_timeout=_seconds(
                 extras.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT), "connect_timeout"
             ),

@@ -19,6 +19,10 @@ _ADVICE_BY_ERROR_CODE = {
     "RATE_LIMITED": "Atlas rate-limited this key; retries wait as Atlas asks, or reduce how often tasks call the API.",
     "RATE_LIMITED_TOKEN_BUCKET": "Atlas rate-limited this key; retries wait as Atlas asks.",
     "VERSION_GONE": "This API resource version is sunset: set the connection's api_version extra to v2.",
+    "invalid_client": (
+        "Check the service account in the Airflow connection: login must be its client id and "
+        "password its secret, and the secret must not have expired or been revoked."
+    ),
 }
 _ADVICE_BY_STATUS = {
     401: (

@@ -8,6 +8,21 @@ from airflow_provider_atlas_restore import __version__
 
 HOOK_CLASS_NAME = "airflow_provider_atlas_restore.hooks.atlas.AtlasHook"
 
+#: How the connection form shows the standard fields (read by Airflow 3.x here, 2.11 from the hook).
+UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema"],
+    "relabeling": {
+        "login": "Public key or client id",
+        "password": "Private key or client secret",
+    },
+    "placeholders": {
+        "host": "cloud.mongodb.com",
+        "login": "API public key, or service account client id (mdb_sa_id_...)",
+        "password": "API private key, or service account secret",
+        "extra": '{"timeout": 60, "retry_max_attempts": 5}',
+    },
+}
+
 
 def get_provider_info() -> dict[str, Any]:
     """Describe the provider, its connection type, hooks and operators to Airflow."""
@@ -22,6 +37,19 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": HOOK_CLASS_NAME,
                 "hook-name": "MongoDB Atlas",
                 "conn-fields": {
+                    "auth_type": {
+                        "label": "Authentication",
+                        "description": (
+                            "digest: an API key pair (login = public key, password = private key). "
+                            "service_account: OAuth client credentials (login = client id, "
+                            "password = client secret)."
+                        ),
+                        "schema": {
+                            "type": ["string", "null"],
+                            "default": "digest",
+                            "enum": ["digest", "service_account"],
+                        },
+                    },
                     "group_id": {
                         "label": "Project (group) id",
                         "description": "Default Atlas project id (24 hex characters) for tasks that name none.",
@@ -38,16 +66,7 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": {"type": ["string", "null"], "default": "https", "enum": ["https", "http"]},
                     },
                 },
-                "ui-field-behaviour": {
-                    "hidden-fields": ["schema"],
-                    "relabeling": {"login": "Public key", "password": "Private key"},
-                    "placeholders": {
-                        "host": "cloud.mongodb.com",
-                        "login": "Atlas API public key",
-                        "password": "Atlas API private key",
-                        "extra": '{"timeout": 60, "retry_max_attempts": 5}',
-                    },
-                },
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
             }
         ],
         "integrations": [

@@ -1,22 +1,20 @@
 """
-How requests to the Atlas Administration API are built and how its answers are read.
+How requests to the Atlas Administration API are built: paths, media types, query parameters.
 
-This is the one place that knows paths, media types, query parameters and the error body.
-The sync hook (``requests``) and the async trigger (``httpx``) both send what it builds and
-hand the answer back to :func:`parse_response`, so the two never drift apart.
+The one place that knows them. The sync hook (``requests``) and the async client (``httpx``)
+both send what it builds and read the answers with
+:mod:`airflow_provider_atlas_restore.responses`, so the two never drift apart.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.validation import (
     API_VERSIONS,
     MAX_ITEMS_PER_PAGE,
@@ -29,8 +27,6 @@ from airflow_provider_atlas_restore.validation import (
 MEDIA_TYPE_V2 = "application/vnd.atlas.2023-01-01+json"
 MEDIA_TYPE_V1 = "application/json"
 DEFAULT_ITEMS_PER_PAGE = 500
-# How much of a non-JSON error body (an HTML page from a proxy) goes into the message.
-_EXCERPT_LENGTH = 200
 
 
 def _flag(value: bool) -> str:
@@ -48,14 +44,16 @@ class ApiRequest:
     :param headers: headers to send (``Accept`` and, with a body, ``Content-Type``).
     :param json_body: the JSON body, or ``None``.
     :param envelope: whether the answer comes wrapped in an envelope to remove.
+    :param form_body: a form-encoded body (the OAuth token request), instead of JSON.
     """
 
     method: str
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     json_body: Any = None
     envelope: bool = False
+    form_body: Mapping[str, str] | None = None
 
     def url(self, base_url: str) -> str:
         """Return the full URL of this request below ``base_url``."""
@@ -65,6 +63,8 @@ class ApiRequest:
     @property
     def content(self) -> bytes | None:
         """Return the encoded body, or ``None`` when there is none."""
+        if self.form_body is not None:
+            return urlencode(self.form_body).encode()
         if self.json_body is None:
             return None
         return json.dumps(self.json_body, separators=(",", ":")).encode()
@@ -248,132 +248,24 @@ class AtlasApi:
         )
 
 
-def parse_retry_after(value: str | None) -> float | None:
+OAUTH_TOKEN_PATH = "/api/oauth/token"
+
+
+def oauth_token_request(client_id: str, client_secret: str) -> ApiRequest:
     """
-    Return the seconds a ``Retry-After`` header asks to wait, or ``None``.
+    Build ``POST /api/oauth/token``: a service account's bearer token (OAuth client credentials).
 
-    :param value: the header value: delta-seconds or an HTTP date.
+    :param client_id: the service account's client id.
+    :param client_secret: its secret; it travels only in the Basic ``Authorization`` header.
     """
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    now = datetime.now(timezone.utc)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - now).total_seconds())
-
-
-def _excerpt(content: bytes) -> str:
-    text = content.decode("utf-8", errors="replace").strip()
-    text = " ".join(text.split())
-    return text if len(text) <= _EXCERPT_LENGTH else text[:_EXCERPT_LENGTH] + "..."
-
-
-def _decode_json(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
-def error_from_response(
-    request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes
-) -> AtlasApiError:
-    """
-    Return the :class:`AtlasApiError` for a non-success answer, JSON or not.
-
-    :param request: the request that was answered.
-    :param status: the HTTP status.
-    :param headers: the answer's headers (case-insensitive mapping).
-    :param content: the raw body.
-    """
-    body = _decode_json(content)
-    retry_after = parse_retry_after(headers.get("Retry-After"))
-    if isinstance(body, Mapping) and isinstance(body.get("content"), Mapping) and "status" in body:
-        body = body["content"]  # an enveloped error
-    if not isinstance(body, Mapping):
-        return AtlasApiError(
-            status=status,
-            method=request.method,
-            path=request.path,
-            error_code=headers.get("X-Error-Code"),
-            detail=f"non-JSON answer: {_excerpt(content)}" if content.strip() else None,
-            retry_after=retry_after,
-        )
-    parameters = body.get("parameters")
-    error_code = body.get("errorCode") or headers.get("X-Error-Code")
-    return AtlasApiError(
-        status=status,
-        method=request.method,
-        path=request.path,
-        error_code=str(error_code) if error_code else None,
-        detail=str(body["detail"]) if body.get("detail") is not None else None,
-        reason=str(body["reason"]) if body.get("reason") is not None else None,
-        parameters=parameters if isinstance(parameters, list) else None,
-        retry_after=retry_after,
-        body=body,
+    basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+    return ApiRequest(
+        method="POST",
+        path=OAUTH_TOKEN_PATH,
+        headers={
+            "Accept": MEDIA_TYPE_V1,
+            "Authorization": f"Basic {basic}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        form_body={"grant_type": "client_credentials"},
     )
-
-
-def parse_response(request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes) -> Any:
-    """
-    Return the JSON of a success answer with any envelope removed, or raise :class:`AtlasApiError`.
-
-    Unknown fields are kept: the caller sees everything Atlas sent.
-
-    :param request: the request that was answered.
-    :param status: the HTTP status.
-    :param headers: the answer's headers.
-    :param content: the raw body.
-    """
-    if not 200 <= status < 300:
-        raise error_from_response(request, status, headers, content)
-    if status == 204 or not content.strip():
-        return None
-    body = _decode_json(content)
-    if body is None:
-        raise AtlasResponseError(
-            status=status,
-            method=request.method,
-            path=request.path,
-            detail=f"the answer is not valid JSON: {_excerpt(content)}",
-        )
-    if request.envelope and isinstance(body, dict):
-        body = _remove_envelope(request, status, headers, body)
-    return body
-
-
-def _remove_envelope(
-    request: ApiRequest, status: int, headers: Mapping[str, str], body: dict[str, Any]
-) -> Any:
-    inner_status = body.get("status")
-    if isinstance(inner_status, int) and not 200 <= inner_status < 300:
-        raise error_from_response(request, inner_status, headers, json.dumps(body).encode())
-    if "content" in body:
-        return body["content"]
-    return {key: value for key, value in body.items() if key != "status"}
-
-
-def expect_mapping(request: ApiRequest, status: int, body: Any) -> dict[str, Any]:
-    """
-    Return ``body`` when it is a JSON object, else raise :class:`AtlasResponseError`.
-
-    :param request: the request that was answered.
-    :param status: the HTTP status of the answer.
-    :param body: the parsed body.
-    """
-    if not isinstance(body, dict):
-        raise AtlasResponseError(
-            status=status,
-            method=request.method,
-            path=request.path,
-            detail=f"expected a JSON object, got {type(body).__name__}",
-        )
-    return body

@@ -163,3 +163,24 @@ def emulator_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) ->
         atlas_emulator.connection_json(group_id=atlas_emulator.seed.group_id),
     )
     return "mongodb_atlas_default"
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_tokens() -> Any:
+    """Start and end every test without cached service-account tokens."""
+    from airflow_provider_atlas_restore.auth import forget_tokens
+
+    forget_tokens()
+    yield
+    forget_tokens()
+
+
+@pytest.fixture
+def service_account_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
+    """Point the default connection at the emulator with a service account; return (id, secret)."""
+    client_id, secret = atlas_emulator.add_service_account()
+    connection = atlas_emulator.connection(group_id=atlas_emulator.seed.group_id)
+    connection.update(login=client_id, password=secret)
+    connection["extra"]["auth_type"] = "service_account"
+    monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+    return client_id, secret

@@ -66,7 +66,10 @@ def test_ui_field_behaviour_matches_airflows_schema_and_the_hook():
 
     jsonschema.validate(as_hook_returns, json.loads(schema_file.read_text()))
     assert AtlasHook.get_ui_field_behaviour() == as_hook_returns
-    assert behaviour["relabeling"] == {"login": "Public key", "password": "Private key"}
+    assert behaviour["relabeling"] == {
+        "login": "Public key or client id",
+        "password": "Private key or client secret",
+    }
 
 
 def test_every_listed_module_imports():

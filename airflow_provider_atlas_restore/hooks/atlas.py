@@ -7,10 +7,12 @@ from typing import Any
 from airflow.providers.common.compat.sdk import mask_secret
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFound
+from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
 from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
 from airflow_provider_atlas_restore.models import RestoreJob, newest_completed
 from airflow_provider_atlas_restore.paging import MAX_PAGES, Page, UniqueItems
-from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE, expect_mapping
+from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
+from airflow_provider_atlas_restore.responses import expect_mapping
 from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
 from airflow_provider_atlas_restore.retry import is_safe_to_repeat_create
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error
@@ -52,26 +54,22 @@ class AtlasHook(AtlasBaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel and hide connection form fields (Airflow 2.11; 3.x reads the provider info)."""
-        return {
-            "hidden_fields": ["schema"],
-            "relabeling": {"login": "Public key", "password": "Private key"},
-            "placeholders": {
-                "host": "cloud.mongodb.com",
-                "login": "Atlas API public key",
-                "password": "Atlas API private key",
-                "extra": '{"timeout": 60, "retry_max_attempts": 5}',
-            },
-        }
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Add the project id, API version and scheme to the connection form (Airflow 2.11)."""
+        """Add authentication, project id, API version and scheme to the connection form (Airflow 2.11)."""
         from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
         from flask_babel import lazy_gettext
         from wtforms import StringField
         from wtforms.validators import Optional, Regexp
 
         return {
+            "auth_type": StringField(
+                lazy_gettext("Authentication (digest or service_account)"),
+                widget=BS3TextFieldWidget(),
+                default="digest",
+            ),
             "group_id": StringField(
                 lazy_gettext("Project (group) id"),
                 widget=BS3TextFieldWidget(),

@@ -9,10 +9,22 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
+from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCache, shared_token_cache
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
-from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi, expect_mapping, parse_response
-from airflow_provider_atlas_restore.transport_errors import describe_transport_error
+from airflow_provider_atlas_restore.protocol import (
+    OAUTH_TOKEN_PATH,
+    ApiRequest,
+    AtlasApi,
+    oauth_token_request,
+)
+from airflow_provider_atlas_restore.responses import (
+    AccessToken,
+    expect_mapping,
+    parse_response,
+    parse_token_response,
+)
+from airflow_provider_atlas_restore.transport_errors import describe_transport_error, failed_before_sending
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -62,12 +74,17 @@ class AtlasAsyncClient:
         self.sleep = sleep
         self.log = logger
         self._client: httpx.AsyncClient | None = None
+        self.tokens = (
+            shared_token_cache(config.base_url, config.login, config.password)
+            if config.auth_type == SERVICE_ACCOUNT
+            else TokenCache()
+        )
 
     async def __aenter__(self) -> AtlasAsyncClient:
         config = self.config
         proxy = config.proxies.get("https") or config.proxies.get("all")
         self._client = httpx.AsyncClient(
-            auth=httpx.DigestAuth(config.login, config.password),
+            auth=httpx.DigestAuth(config.login, config.password) if config.auth_type == DIGEST else None,
             verify=config.verify,
             proxy=proxy,
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
@@ -80,33 +97,54 @@ class AtlasAsyncClient:
             await self._client.aclose()
             self._client = None
 
-    async def run(self, request: ApiRequest) -> Any:
+    async def run(self, request: ApiRequest, *, authorize: bool = True) -> Any:
         """
         Send ``request`` with retries and return the parsed answer, or raise ``AtlasApiError``.
 
         :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
+        :param authorize: send the service account's bearer token (``False`` for the token request).
         """
         retrying = self.retry.async_retrying(log=self.log, sleep=self.sleep)
-        return await retrying(self._send_once, request)
+        return await retrying(self._send_once, request, authorize)
 
-    async def _send_once(self, request: ApiRequest) -> Any:
+    async def _fetch_token(self) -> AccessToken:
+        token: AccessToken = await self.run(
+            oauth_token_request(self.config.login, self.config.password), authorize=False
+        )
+        self.log.info("Got a service-account token for %s", self.config.login)
+        return token
+
+    async def _send_once(self, request: ApiRequest, authorize: bool = True) -> Any:
+        bearer = authorize and self.config.auth_type == SERVICE_ACCOUNT
+        token = await self.tokens.aget(self._fetch_token) if bearer else None
+        response = await self._send(request, token)
+        if bearer and token is not None and response.status_code == 401:
+            # The server expired the token before we expected: renew it once and retry once.
+            self.tokens.invalidate(token)
+            response = await self._send(request, await self.tokens.aget(self._fetch_token))
+        if request.path == OAUTH_TOKEN_PATH:
+            return parse_token_response(request, response.status_code, response.headers, response.content)
+        return parse_response(request, response.status_code, response.headers, response.content)
+
+    async def _send(self, request: ApiRequest, token: str | None) -> httpx.Response:
         if self._client is None:
             raise RuntimeError("AtlasAsyncClient is used outside 'async with'")
+        headers = dict(request.headers)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         try:
-            response = await self._client.request(
-                request.method,
-                request.url(self.config.base_url),
-                headers=dict(request.headers),
-                content=request.content,
+            return await self._client.request(
+                request.method, request.url(self.config.base_url), headers=headers, content=request.content
             )
         except httpx.TransportError as error:
-            raise AtlasConnectionError(
+            failure = AtlasConnectionError(
                 status=None,
                 method=request.method,
                 path=request.path,
                 detail=f"{describe_transport_error(error, self.config.read_timeout)} ({self.config.base_url})",
-            ) from None
-        return parse_response(request, response.status_code, response.headers, response.content)
+            )
+            failure.request_sent = not failed_before_sending(error)
+            raise failure from None
 
     async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
         """

@@ -12,9 +12,21 @@ import requests
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.auth import HTTPDigestAuth
 
+from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCache, shared_token_cache
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasInputError
-from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi, expect_mapping, parse_response
+from airflow_provider_atlas_restore.exceptions import AtlasConnectionError, AtlasInputError
+from airflow_provider_atlas_restore.protocol import (
+    OAUTH_TOKEN_PATH,
+    ApiRequest,
+    AtlasApi,
+    oauth_token_request,
+)
+from airflow_provider_atlas_restore.responses import (
+    AccessToken,
+    expect_mapping,
+    parse_response,
+    parse_token_response,
+)
 from airflow_provider_atlas_restore.retry import RetryPolicy, is_retryable
 from airflow_provider_atlas_restore.transport_errors import (
     REQUESTS_TRANSPORT_ERRORS,
@@ -22,6 +34,8 @@ from airflow_provider_atlas_restore.transport_errors import (
     failed_before_sending,
 )
 from airflow_provider_atlas_restore.validation import validate_object_id
+
+_NO_AUTH = lambda request: request  # noqa: E731 - a no-op auth: requests then skips ~/.netrc
 
 #: Retries of ``test_connection``, which answers a person waiting in the UI.
 TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, initial_wait=1.0, max_wait=2.0, max_total_wait=5.0)
@@ -117,7 +131,10 @@ class AtlasBaseHook(BaseHook):
         if self._session is None:
             config = self.config
             session = requests.Session()
-            session.auth = HTTPDigestAuth(config.login, config.password)
+            if config.auth_type == DIGEST:
+                session.auth = HTTPDigestAuth(config.login, config.password)
+            else:  # a bearer token per request; never ~/.netrc credentials
+                session.auth = _NO_AUTH
             session.verify = config.verify
             session.proxies.update(config.proxies)
             session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{_version()}"
@@ -144,12 +161,26 @@ class AtlasBaseHook(BaseHook):
             )
         return validate_object_id(resolved, "group_id")
 
+    @cached_property
+    def tokens(self) -> TokenCache:
+        """Return the process-wide token cache of this connection's service account."""
+        config = self.config
+        return shared_token_cache(config.base_url, config.login, config.password)
+
+    def _fetch_token(self) -> AccessToken:
+        config = self.config
+        request = oauth_token_request(config.login, config.password)
+        token: AccessToken = self.run(request, authorize=False)
+        self.log.info("Got a service-account token for %s", config.login)
+        return token
+
     def run(
         self,
         request: ApiRequest,
         *,
         retry: RetryPolicy | None = None,
         retry_if: Callable[[BaseException], bool] = is_retryable,
+        authorize: bool = True,
     ) -> Any:
         """
         Send ``request`` with retries and return the parsed answer, or raise :class:`AtlasApiError`.
@@ -157,18 +188,33 @@ class AtlasBaseHook(BaseHook):
         :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
         :param retry: the retry policy for this call; defaults to the connection's.
         :param retry_if: which errors are worth another attempt; by default transient ones.
+        :param authorize: send the service account's bearer token (``False`` for the token request).
         """
         retrying = (retry or self.config.retry).retrying(log=self.log, sleep=self.sleep, retry_if=retry_if)
-        return retrying(self._send_once, request)
+        return retrying(self._send_once, request, authorize)
 
-    def _send_once(self, request: ApiRequest) -> Any:
+    def _send_once(self, request: ApiRequest, authorize: bool = True) -> Any:
+        bearer = authorize and self.config.auth_type == SERVICE_ACCOUNT
+        token = self.tokens.get(self._fetch_token) if bearer else None
+        response = self._send(request, token)
+        if bearer and token is not None and response.status_code == 401:
+            # The server expired the token before we expected: renew it once and retry once.
+            self.tokens.invalidate(token)
+            response = self._send(request, self.tokens.get(self._fetch_token))
+        if request.path == OAUTH_TOKEN_PATH:
+            return parse_token_response(request, response.status_code, response.headers, response.content)
+        return parse_response(request, response.status_code, response.headers, response.content)
+
+    def _send(self, request: ApiRequest, token: str | None) -> requests.Response:
         config = self.config
-        session = self.get_conn()
+        headers = dict(request.headers)
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         try:
-            response = session.request(
+            return self.get_conn().request(
                 request.method,
                 request.url(config.base_url),
-                headers=dict(request.headers),
+                headers=headers,
                 data=request.content,
                 timeout=(config.connect_timeout, config.read_timeout),
             )
@@ -181,7 +227,6 @@ class AtlasBaseHook(BaseHook):
             )
             failure.request_sent = not failed_before_sending(error)
             raise failure from None
-        return parse_response(request, response.status_code, response.headers, response.content)
 
     def get_project(self, group_id: str | None = None, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
         """
@@ -194,17 +239,34 @@ class AtlasBaseHook(BaseHook):
         return expect_mapping(request, 200, self.run(request, retry=retry))
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the credentials with a real call (get the project) and explain any failure."""
+        """Check the credentials with real calls (a token, then the project) and say which step failed."""
         try:
             group_id = self.resolve_group_id(None)
-            # Someone is waiting on the form: one quick retry, not minutes of backoff.
-            project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
-        except AtlasApiError as error:
-            return False, str(error)
+            uses_token = self.config.auth_type == SERVICE_ACCOUNT
         except Exception as error:
             return False, f"{type(error).__name__}: {error}"
+        # Someone is waiting on the form: one quick retry, not minutes of backoff.
+        if uses_token:
+            try:
+                self.tokens.get(self._fetch_token_for_test)
+            except Exception as error:
+                return False, f"Could not get a service-account token: {error}"
+        try:
+            project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
+        except Exception as error:
+            step = (
+                "Got a service-account token, but the API call failed"
+                if uses_token
+                else "The API call failed"
+            )
+            return False, f"{step}: {error}"
         name = project.get("name", group_id)
         return True, f"Connected to Atlas project {name!r} ({group_id}) with API {self.config.api_version}."
+
+    def _fetch_token_for_test(self) -> AccessToken:
+        request = oauth_token_request(self.config.login, self.config.password)
+        token: AccessToken = self.run(request, retry=TEST_CONNECTION_RETRY, authorize=False)
+        return token
 
 
 def _version() -> str:

@@ -6,7 +6,7 @@ from airflow.providers.common.compat.sdk import DAG
 
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 
-for mode in ("poke", "reschedule"):
+for mode in ("poke", "reschedule", "deferrable"):
     with DAG(
         dag_id=f"test_atlas_wait_for_restore_{mode}",
         schedule=None,
@@ -17,8 +17,8 @@ for mode in ("poke", "reschedule"):
             task_id="wait",
             cluster_name="{{ params.cluster }}",
             restore_job_id="{{ params.job_id }}",
-            mode=mode,
-            deferrable=False,
+            mode="poke" if mode == "deferrable" else mode,
+            deferrable=mode == "deferrable",
             poke_interval=0.5,
             timeout=60,
         )

@@ -59,3 +59,23 @@ def test_sensor_fails_the_task_at_once_on_a_failed_job(airflow_database, live_em
 
     assert result.task_states["wait"] == "failed"
     assert live_emulator.stats.count(route="get_restore_job", status=200) == 1
+
+
+def test_deferrable_sensor_works_with_a_service_account(airflow_database, live_emulator, monkeypatch):
+    seed = live_emulator.seed
+    client_id, secret = live_emulator.add_service_account()
+    connection = live_emulator.connection(group_id=seed.group_id)
+    connection.update(login=client_id, password=secret)
+    connection["extra"]["auth_type"] = "service_account"
+    monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+    job = live_emulator.add_restore_job(seed.group_id, seed.cluster_name, ready_after=60)
+    ready_after_first_poke = threading.Thread(target=advance_after_first_poke, args=(live_emulator, 60))
+    ready_after_first_poke.start()
+
+    result = run_dag(TEST_DAGS, "test_atlas_wait_for_restore_deferrable", {"job_id": job["id"]})
+    ready_after_first_poke.join()
+
+    assert result.state == "success", result.task_states
+    assert result.xcom["wait"]["state"] == "ready"
+    assert live_emulator.stats.challenges == 0  # bearer tokens only, no Digest
+    assert live_emulator.stats.count(route="oauth_token", status=200) >= 1

@@ -1,0 +1,193 @@
+"""
+How answers from the Atlas Administration API are read: success bodies, envelopes, errors, tokens.
+
+The one place that knows the error body and the envelope. The sync hook (``requests``) and the
+async client (``httpx``) hand every answer's status, headers and bytes to :func:`parse_response`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
+
+if TYPE_CHECKING:
+    from airflow_provider_atlas_restore.protocol import ApiRequest
+
+# How much of a non-JSON error body (an HTML page from a proxy) goes into the message.
+_EXCERPT_LENGTH = 200
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """
+    Return the seconds a ``Retry-After`` header asks to wait, or ``None``.
+
+    :param value: the header value: delta-seconds or an HTTP date.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    now = datetime.now(timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - now).total_seconds())
+
+
+def _excerpt(content: bytes) -> str:
+    text = content.decode("utf-8", errors="replace").strip()
+    text = " ".join(text.split())
+    return text if len(text) <= _EXCERPT_LENGTH else text[:_EXCERPT_LENGTH] + "..."
+
+
+def _decode_json(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def error_from_response(
+    request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes
+) -> AtlasApiError:
+    """
+    Return the :class:`AtlasApiError` for a non-success answer, JSON or not.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status.
+    :param headers: the answer's headers (case-insensitive mapping).
+    :param content: the raw body.
+    """
+    body = _decode_json(content)
+    retry_after = parse_retry_after(headers.get("Retry-After"))
+    if isinstance(body, Mapping) and isinstance(body.get("content"), Mapping) and "status" in body:
+        body = body["content"]  # an enveloped error
+    if not isinstance(body, Mapping):
+        return AtlasApiError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            error_code=headers.get("X-Error-Code"),
+            detail=f"non-JSON answer: {_excerpt(content)}" if content.strip() else None,
+            retry_after=retry_after,
+        )
+    parameters = body.get("parameters")
+    error_code = body.get("errorCode") or headers.get("X-Error-Code")
+    if isinstance(body.get("error"), str):  # an OAuth error: {"error": "invalid_client", ...}
+        error_code = error_code or body["error"]
+        body = {**body, "detail": body.get("detail") or body.get("error_description")}
+    return AtlasApiError(
+        status=status,
+        method=request.method,
+        path=request.path,
+        error_code=str(error_code) if error_code else None,
+        detail=str(body["detail"]) if body.get("detail") is not None else None,
+        reason=str(body["reason"]) if body.get("reason") is not None else None,
+        parameters=parameters if isinstance(parameters, list) else None,
+        retry_after=retry_after,
+        body=body,
+    )
+
+
+def parse_response(request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes) -> Any:
+    """
+    Return the JSON of a success answer with any envelope removed, or raise :class:`AtlasApiError`.
+
+    Unknown fields are kept: the caller sees everything Atlas sent.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status.
+    :param headers: the answer's headers.
+    :param content: the raw body.
+    """
+    if not 200 <= status < 300:
+        raise error_from_response(request, status, headers, content)
+    if status == 204 or not content.strip():
+        return None
+    body = _decode_json(content)
+    if body is None:
+        raise AtlasResponseError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            detail=f"the answer is not valid JSON: {_excerpt(content)}",
+        )
+    if request.envelope and isinstance(body, dict):
+        body = _remove_envelope(request, status, headers, body)
+    return body
+
+
+def _remove_envelope(
+    request: ApiRequest, status: int, headers: Mapping[str, str], body: dict[str, Any]
+) -> Any:
+    inner_status = body.get("status")
+    if isinstance(inner_status, int) and not 200 <= inner_status < 300:
+        raise error_from_response(request, inner_status, headers, json.dumps(body).encode())
+    if "content" in body:
+        return body["content"]
+    return {key: value for key, value in body.items() if key != "status"}
+
+
+def expect_mapping(request: ApiRequest, status: int, body: Any) -> dict[str, Any]:
+    """
+    Return ``body`` when it is a JSON object, else raise :class:`AtlasResponseError`.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status of the answer.
+    :param body: the parsed body.
+    """
+    if not isinstance(body, dict):
+        raise AtlasResponseError(
+            status=status,
+            method=request.method,
+            path=request.path,
+            detail=f"expected a JSON object, got {type(body).__name__}",
+        )
+    return body
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """
+    A bearer token and how long it lives.
+
+    :param value: the token (a secret: never shown in ``repr``).
+    :param expires_in: seconds it is valid from when it was issued.
+    """
+
+    value: str = field(repr=False)
+    expires_in: float
+
+
+def parse_token_response(
+    request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes
+) -> AccessToken:
+    """
+    Return the token of a token-endpoint answer, or raise :class:`AtlasApiError`.
+
+    :param request: the token request.
+    :param status: the HTTP status.
+    :param headers: the answer's headers.
+    :param content: the raw body.
+    """
+    body = expect_mapping(request, status, parse_response(request, status, headers, content))
+    token = body.get("access_token")
+    expires_in = body.get("expires_in", 3600)
+    if not isinstance(token, str) or not token or str(body.get("token_type", "Bearer")).lower() != "bearer":
+        raise AtlasResponseError(
+            status=status, method=request.method, path=request.path, detail="the answer holds no bearer token"
+        )
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in <= 0:
+        expires_in = 3600
+    return AccessToken(value=token, expires_in=float(expires_in))
