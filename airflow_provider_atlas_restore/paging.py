@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,7 +86,9 @@ class UniqueItems:
     Iterate over every item of a list across its pages, each id once, in server order.
 
     Atlas lists newest first, so an item created while paging pushes older ones onto the next
-    page, where they would be seen twice: items are de-duplicated by ``id``. The listing ends
+    page, where they would be seen twice: items are de-duplicated by ``id``. An item removed
+    while paging pulls later ones back onto pages already read, where they would be missed:
+    when ``totalCount`` drops, the pages they moved onto are read again. The listing ends
     at the first page that shows the end (see :attr:`Page.is_last`), after ``max_items``, and
     never runs on forever: a server that keeps sending full pages of items already seen, or more
     than ``max_pages`` pages, gets an :class:`AtlasResponseError`.
@@ -111,17 +114,35 @@ class UniqueItems:
         self.pages_read = 0
         self.items_read = 0
 
+    def _pages_to_read(self, page_num: int, last_total: int | None) -> list[Page]:
+        """Return page ``page_num``, preceded by the pages to read again after removals."""
+        page = self.fetch_page(page_num)
+        self.pages_read += 1
+        removed = (
+            last_total - page.total_count if last_total is not None and page.total_count is not None else 0
+        )
+        if removed <= 0 or page_num == 1:
+            return [page]
+        # Items were removed from pages already read: later items moved back by as many places,
+        # onto those pages. Read the pages they moved onto again (repeats are skipped by id).
+        first_again = max(1, page_num - math.ceil(removed / page.items_per_page))
+        again = [self.fetch_page(number) for number in range(first_again, page_num)]
+        self.pages_read += len(again)
+        return [*again, page]
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
         stalled = 0
         if self.max_items == 0:
             return
         page_num = 1
+        last_total: int | None = None
         while True:
-            page = self.fetch_page(page_num)
-            self.pages_read += 1
+            pages = self._pages_to_read(page_num, last_total)
+            page = pages[-1]
+            last_total = page.total_count if page.total_count is not None else last_total
             new_items = 0
-            for item in page.results:
+            for item in (item for read in pages for item in read.results):
                 item_id = item.get("id")
                 if isinstance(item_id, str):
                     if item_id in seen:

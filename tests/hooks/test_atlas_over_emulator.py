@@ -153,3 +153,14 @@ def test_enveloped_page_over_the_wire_is_unwrapped(hook, atlas_emulator):
     assert len(page.results) == 2
     assert page.total_count == 3
     assert page.has_next is True
+
+
+def test_job_removed_mid_paging_does_not_hide_another(hook, atlas_emulator, many_jobs):
+    atlas_emulator.faults.add(route="list_restore_jobs", kind="remove_job", skip=1, count=1)
+
+    ids = listed_ids(hook)
+    seed = atlas_emulator.seed
+    remaining = {job["id"] for job in hook.list_restore_jobs(seed.cluster_name)}
+
+    assert len(ids) == len(set(ids))
+    assert remaining <= set(ids)  # every job still on the server was listed

@@ -184,3 +184,22 @@ def test_listing_logs_jobs_and_pages(hook, requests_mock, log_text):
     hook.list_restore_jobs(CLUSTER, page_size=2)
 
     assert "Read 3 restore jobs of cluster backupRestores-305 in 2 pages" in log_text()
+
+
+def test_job_removed_while_paging_is_not_missed(hook, requests_mock):
+    # Page 1 is read, then job 10 is removed: everything moves back one place, so job 7 lands
+    # on page 1, already read. totalCount drops from 6 to 5, so page 1 is read again.
+    requests_mock.get(
+        URL,
+        [
+            {"json": page_body(jobs(10, 3), total=6, next_link=True)},
+            {"json": page_body(jobs(6, 2), total=5)},
+            {"json": page_body(jobs(9, 3), total=5, next_link=True)},
+        ],
+    )
+
+    listed = ids(hook.list_restore_jobs(CLUSTER, page_size=3))
+
+    assert sorted(listed) == sorted(ids(jobs(10, 6)))
+    assert len(listed) == len(set(listed))
+    assert [query(r)["pageNum"] for r in requests_mock.request_history] == ["1", "2", "1"]
