@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +12,10 @@ from airflow_provider_atlas_restore.protocol import ApiRequest
 
 #: Consecutive full pages that bring nothing new before a listing is declared stuck.
 STALL_LIMIT = 3
-#: Pages one listing reads at the most (5,000,000 jobs at 500 a page).
+#: Pages one pass of a listing reads at the most (5,000,000 jobs at 500 a page).
 MAX_PAGES = 10_000
+#: Passes after the first when items disappear while paging, before giving up.
+MAX_EXTRA_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ class UniqueItems:
     Atlas lists newest first, so an item created while paging pushes older ones onto the next
     page, where they would be seen twice: items are de-duplicated by ``id``. An item removed
     while paging pulls later ones back onto pages already read, where they would be missed:
-    when ``totalCount`` drops, the pages they moved onto are read again. The listing ends
+    when ``totalCount`` drops during a pass, the listing is read once more and the items that
+    pass finds for the first time follow (up to three extra passes). The listing ends
     at the first page that shows the end (see :attr:`Page.is_last`), after ``max_items``, and
     never runs on forever: a server that keeps sending full pages of items already seen, or more
     than ``max_pages`` pages, gets an :class:`AtlasResponseError`.
@@ -113,36 +116,53 @@ class UniqueItems:
         self.max_pages = max_pages
         self.pages_read = 0
         self.items_read = 0
-
-    def _pages_to_read(self, page_num: int, last_total: int | None) -> list[Page]:
-        """Return page ``page_num``, preceded by the pages to read again after removals."""
-        page = self.fetch_page(page_num)
-        self.pages_read += 1
-        removed = (
-            last_total - page.total_count if last_total is not None and page.total_count is not None else 0
-        )
-        if removed <= 0 or page_num == 1:
-            return [page]
-        # Items were removed from pages already read: later items moved back by as many places,
-        # onto those pages. Read the pages they moved onto again (repeats are skipped by id).
-        first_again = max(1, page_num - math.ceil(removed / page.items_per_page))
-        again = [self.fetch_page(number) for number in range(first_again, page_num)]
-        self.pages_read += len(again)
-        return [*again, page]
+        self.extra_passes = 0
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
-        stalled = 0
         if self.max_items == 0:
             return
-        page_num = 1
+        for pass_number in range(1 + MAX_EXTRA_PASSES):
+            removals_seen = yield from self._one_pass(seen, first=pass_number == 0)
+            if self.max_items is not None and self.items_read >= self.max_items:
+                return
+            if not removals_seen:
+                return
+            # Jobs vanished while paging, so later ones moved back onto pages already read and
+            # may have been missed: read the listing once more (repeats are skipped by id).
+            if pass_number < MAX_EXTRA_PASSES:
+                self.extra_passes += 1
+        raise AtlasResponseError(
+            status=200,
+            method="GET",
+            path=self.path,
+            detail=f"items kept disappearing while the listing was read {1 + MAX_EXTRA_PASSES} times",
+        )
+
+    def _one_pass(self, seen: set[str], *, first: bool) -> Generator[dict[str, Any], None, bool]:
+        """
+        Read every page once, yielding unseen items; return whether ``totalCount`` ever dropped.
+
+        :param seen: ids already yielded.
+        :param first: the first pass; later passes see mostly known items, so repeats there are
+            no sign of a server that never ends.
+        """
+        stalled = 0
+        repeats_allowed = 0
+        removals_seen = False
         last_total: int | None = None
+        page_num = 1
         while True:
-            pages = self._pages_to_read(page_num, last_total)
-            page = pages[-1]
+            page = self.fetch_page(page_num)
+            self.pages_read += 1
+            if last_total is not None and page.total_count is not None:
+                change = page.total_count - last_total
+                removals_seen = removals_seen or change < 0
+                # Items created meanwhile push seen ones onto the next pages: expect repeats.
+                repeats_allowed += math.ceil(max(change, 0) / page.items_per_page)
             last_total = page.total_count if page.total_count is not None else last_total
             new_items = 0
-            for item in (item for read in pages for item in read.results):
+            for item in page.results:
                 item_id = item.get("id")
                 if isinstance(item_id, str):
                     if item_id in seen:
@@ -152,10 +172,13 @@ class UniqueItems:
                 self.items_read += 1
                 yield item
                 if self.max_items is not None and self.items_read >= self.max_items:
-                    return
+                    return removals_seen
             if page.is_last:
-                return
-            stalled = stalled + 1 if new_items == 0 else 0
+                return removals_seen
+            if new_items == 0 and repeats_allowed > 0:
+                repeats_allowed -= 1
+            elif first:
+                stalled = stalled + 1 if new_items == 0 else 0
             if stalled >= STALL_LIMIT or page_num >= self.max_pages:
                 raise AtlasResponseError(
                     status=200,

@@ -188,13 +188,14 @@ def test_listing_logs_jobs_and_pages(hook, requests_mock, log_text):
 
 def test_job_removed_while_paging_is_not_missed(hook, requests_mock):
     # Page 1 is read, then job 10 is removed: everything moves back one place, so job 7 lands
-    # on page 1, already read. totalCount drops from 6 to 5, so page 1 is read again.
+    # on page 1, already read. totalCount drops from 6 to 5, so the listing is read once more.
     requests_mock.get(
         URL,
         [
             {"json": page_body(jobs(10, 3), total=6, next_link=True)},
             {"json": page_body(jobs(6, 2), total=5)},
             {"json": page_body(jobs(9, 3), total=5, next_link=True)},
+            {"json": page_body(jobs(6, 2), total=5)},
         ],
     )
 
@@ -202,4 +203,18 @@ def test_job_removed_while_paging_is_not_missed(hook, requests_mock):
 
     assert sorted(listed) == sorted(ids(jobs(10, 6)))
     assert len(listed) == len(set(listed))
-    assert [query(r)["pageNum"] for r in requests_mock.request_history] == ["1", "2", "1"]
+    assert [query(r)["pageNum"] for r in requests_mock.request_history] == ["1", "2", "1", "2"]
+
+
+def test_jobs_that_keep_disappearing_end_in_a_clear_error(hook, requests_mock):
+    totals = iter(range(1000, 0, -1))  # fewer jobs at every request: each pass sees removals
+
+    def answer(request, context):
+        first_page = query(request)["pageNum"] == "1"
+        return page_body(jobs(9, 2) if first_page else jobs(7, 1), total=next(totals), next_link=first_page)
+
+    requests_mock.get(URL, json=answer)
+
+    with pytest.raises(AtlasResponseError, match="kept disappearing while the listing was read 4 times"):
+        hook.list_restore_jobs(CLUSTER, page_size=2)
+    assert requests_mock.call_count == 8
