@@ -1,0 +1,183 @@
+"""
+Secret-leak scan: the example pipeline run by Airflow against the emulator with sentinel secrets.
+
+Every log line, XCom value, rendered template field, stored trigger, deferral payload and
+exception text is searched: the private key, the client secret and the bearer tokens never
+appear, and the download links (bearer links to the snapshot) appear only where intended (the
+sensor's XCom value) and never in logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from airflow_provider_atlas_restore.testing import AtlasEmulator
+from airflow_provider_atlas_restore.testing.dag_runs import run_dag
+from airflow_provider_atlas_restore.testing.seeding import seed_basic
+from airflow_provider_atlas_restore.testing.tokens import ServiceAccounts
+from tests.conftest import EXAMPLE_DAGS
+
+PRIVATE_KEY = "PRIVATE-KEY-SENTINEL-5f0c2a9e"
+CLIENT_SECRET = "mdb_sa_sk_CLIENT-SECRET-SENTINEL-81d4"
+DAG_ID = "atlas_snapshot_download"
+
+
+@contextlib.contextmanager
+def captured_output() -> Iterator[list[str]]:
+    """Capture all output: ``sys.stdout``/``sys.stderr`` (structlog), logging records, and fds 1 and 2."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    collected: list[str] = []
+    with tempfile.TemporaryFile() as sink:
+        stream = open(os.dup(sink.fileno()), "w", buffering=1, encoding="utf-8")  # noqa: SIM115
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        saved_fds = [os.dup(1), os.dup(2)]
+        saved_streams = (sys.stdout, sys.stderr)
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        sys.stdout = sys.stderr = stream
+        logging.getLogger().addHandler(handler)
+        try:
+            yield collected
+        finally:
+            logging.getLogger().removeHandler(handler)
+            stream.flush()
+            sys.stdout, sys.stderr = saved_streams
+            os.dup2(saved_fds[0], 1)
+            os.dup2(saved_fds[1], 2)
+            for descriptor in saved_fds:
+                os.close(descriptor)
+            stream.close()
+            sink.seek(0)
+            collected.append(sink.read().decode("utf-8", "replace"))
+
+
+@pytest.fixture(scope="module", params=["digest", "service_account"])
+def pipeline(request, airflow_database, tmp_path_factory):
+    """Run the example pipeline, then a failing run, with each kind of credentials; return what to scan."""
+    tokens: list[str] = []
+    original_issue = ServiceAccounts.issue
+
+    def issue(self, *arguments):
+        answer = original_issue(self, *arguments)
+        if answer.status == 200:
+            tokens.append(str(answer.body["access_token"]))
+        return answer
+
+    with pytest.MonkeyPatch.context() as patch, captured_output() as output:
+        patch.setattr(ServiceAccounts, "issue", issue)
+        with AtlasEmulator(
+            public_key="public-key-sentinel", private_key=PRIVATE_KEY, ready_after=1.0
+        ) as emulator:
+            seed = seed_basic(emulator, size_bytes=64 * 1024)
+            connection = emulator.connection(group_id=seed.group_id)
+            connection["extra"]["allow_http_downloads"] = True
+            if request.param == "service_account":
+                client_id, _ = emulator.add_service_account(
+                    "mdb_sa_id_0123456789abcdef01234567", CLIENT_SECRET
+                )
+                connection.update(login=client_id, password=CLIENT_SECRET)
+                connection["extra"]["auth_type"] = "service_account"
+            patch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+            destination = str(tmp_path_factory.mktemp("files"))
+            result = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
+            job_id = result.xcom["create_restore"]["id"]
+            links = emulator.download_urls(seed.group_id, seed.cluster_name, job_id)
+            emulator.ip_access_denied = True  # a second run fails: its error is scanned too
+            failed = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
+    return {
+        "kind": request.param,
+        "result": result,
+        "failed": failed,
+        "links": links,
+        "tokens": tokens,
+        "output": output[0],
+        "stored": _stored_rows(),
+    }
+
+
+def _stored_rows() -> dict[str, str]:
+    """Return, as text, what Airflow stored about the run: XCom, rendered fields, triggers, deferrals."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        xcom = {
+            f"{row.task_id}/{row.key}": json.dumps(XComModel.deserialize_value(row), default=str)
+            for row in session.query(XComModel).filter(XComModel.dag_id == DAG_ID)
+        }
+        rendered = {
+            row.task_id: json.dumps(row.rendered_fields, default=str)
+            for row in session.query(RenderedTaskInstanceFields).filter(
+                RenderedTaskInstanceFields.dag_id == DAG_ID
+            )
+        }
+        triggers = json.dumps([str(row.kwargs) for row in session.query(Trigger)], default=str)
+        deferrals = json.dumps(
+            [
+                str(row.next_kwargs)
+                for row in session.query(TaskInstance).filter(TaskInstance.dag_id == DAG_ID)
+            ]
+        )
+    return {**{f"xcom {k}": v for k, v in xcom.items()}, **{f"rendered {k}": v for k, v in rendered.items()},
+            "triggers": triggers, "deferrals": deferrals}  # fmt: skip
+
+
+def _secret_parts(link: str) -> list[str]:
+    """Return the parts of a download link that grant access: the whole link and its token path."""
+    return [link, urlsplit(link).path]
+
+
+def test_runs_happened_as_expected(pipeline):
+    assert pipeline["result"].state == "success"
+    assert pipeline["failed"].task_states["create_restore"] == "failed"
+    assert "IP_ADDRESS_NOT_ON_ACCESS_LIST" in pipeline["output"]  # the failure's text was captured
+    assert pipeline["links"]
+    assert bool(pipeline["tokens"]) == (pipeline["kind"] == "service_account")
+
+
+def test_no_key_secret_or_token_in_logs_or_errors(pipeline):
+    output = pipeline["output"]
+
+    assert PRIVATE_KEY not in output
+    assert CLIENT_SECRET not in output
+    for token in pipeline["tokens"]:
+        assert token not in output
+
+
+def test_download_links_never_appear_in_logs(pipeline):
+    for link in pipeline["links"]:
+        for part in _secret_parts(link):
+            assert part not in pipeline["output"]
+
+
+def test_no_key_secret_or_token_in_anything_airflow_stored(pipeline):
+    for where, text in pipeline["stored"].items():
+        assert PRIVATE_KEY not in text, where
+        assert CLIENT_SECRET not in text, where
+        for token in pipeline["tokens"]:
+            assert token not in text, where
+
+
+def test_download_links_are_stored_only_in_the_sensors_xcom(pipeline):
+    holders = {
+        where
+        for where, text in pipeline["stored"].items()
+        for link in pipeline["links"]
+        if urlsplit(link).path in text
+    }
+
+    assert holders == {"xcom wait_for_download/return_value"}
