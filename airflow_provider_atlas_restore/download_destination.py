@@ -83,8 +83,9 @@ class PartFile:
 
     @property
     def is_local(self) -> bool:
-        """Return whether the file is on the local file system (``pathlib``)."""
-        return isinstance(self.temp, Path)
+        """Return whether the file is on the local file system (``pathlib``), not in object storage."""
+        # Not isinstance(self.temp, Path): on Airflow 2.11 ObjectStoragePath is a Path subclass.
+        return not isinstance(self.temp, ObjectStoragePath)
 
     def write(self, data: bytes) -> None:
         """
@@ -109,10 +110,10 @@ class PartFile:
             os.fsync(handle.fileno())
         self._close()
         try:
-            if isinstance(self.temp, Path):
-                os.replace(self.temp, str(self.final))
-            else:
+            if isinstance(self.temp, ObjectStoragePath):
                 self.temp.rename(self.final)
+            else:
+                os.replace(self.temp, str(self.final))
         except OSError as error:
             raise AtlasDestinationError(
                 f"Cannot rename the finished download to {self.final}: {error.strerror or error}."

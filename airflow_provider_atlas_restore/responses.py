@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
+from airflow_provider_atlas_restore.protocol import OAUTH_TOKEN_PATH
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.protocol import ApiRequest
@@ -191,3 +192,17 @@ def parse_token_response(
     if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or expires_in <= 0:
         expires_in = 3600
     return AccessToken(value=token, expires_in=float(expires_in))
+
+
+def parse_answer(request: ApiRequest, status: int, headers: Mapping[str, str], content: bytes) -> Any:
+    """
+    Read any answer: an :class:`AccessToken` from the token endpoint, else the parsed JSON.
+
+    :param request: the request that was answered.
+    :param status: the HTTP status.
+    :param headers: the answer's headers.
+    :param content: the raw body.
+    """
+    if request.path == OAUTH_TOKEN_PATH:
+        return parse_token_response(request, status, headers, content)
+    return parse_response(request, status, headers, content)

@@ -13,7 +13,6 @@ from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCa
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
 from airflow_provider_atlas_restore.protocol import (
-    OAUTH_TOKEN_PATH,
     ApiRequest,
     AtlasApi,
     oauth_token_request,
@@ -21,8 +20,7 @@ from airflow_provider_atlas_restore.protocol import (
 from airflow_provider_atlas_restore.responses import (
     AccessToken,
     expect_mapping,
-    parse_response,
-    parse_token_response,
+    parse_answer,
 )
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error, failed_before_sending
 
@@ -51,7 +49,7 @@ class AtlasAsyncClient:
 
     Use as ``async with AtlasAsyncClient(config) as client``. Requests come from the same
     :class:`~airflow_provider_atlas_restore.protocol.AtlasApi` as the sync hook and answers go
-    through the same :func:`~airflow_provider_atlas_restore.protocol.parse_response` and
+    through the same :func:`~airflow_provider_atlas_restore.responses.parse_answer` and
     :class:`~airflow_provider_atlas_restore.retry.RetryPolicy`.
 
     :param config: the connection's settings.
@@ -122,9 +120,7 @@ class AtlasAsyncClient:
             # The server expired the token before we expected: renew it once and retry once.
             self.tokens.invalidate(token)
             response = await self._send(request, await self.tokens.aget(self._fetch_token))
-        if request.path == OAUTH_TOKEN_PATH:
-            return parse_token_response(request, response.status_code, response.headers, response.content)
-        return parse_response(request, response.status_code, response.headers, response.content)
+        return parse_answer(request, response.status_code, response.headers, response.content)
 
     async def _send(self, request: ApiRequest, token: str | None) -> httpx.Response:
         if self._client is None:

@@ -16,7 +16,6 @@ from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCa
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError, AtlasInputError
 from airflow_provider_atlas_restore.protocol import (
-    OAUTH_TOKEN_PATH,
     ApiRequest,
     AtlasApi,
     oauth_token_request,
@@ -24,8 +23,7 @@ from airflow_provider_atlas_restore.protocol import (
 from airflow_provider_atlas_restore.responses import (
     AccessToken,
     expect_mapping,
-    parse_response,
-    parse_token_response,
+    parse_answer,
 )
 from airflow_provider_atlas_restore.retry import RetryPolicy, is_retryable
 from airflow_provider_atlas_restore.transport_errors import (
@@ -45,19 +43,8 @@ class AtlasBaseHook(BaseHook):
     """
     The connection, session, retries and errors that the Atlas hooks share.
 
-    The API calls live in :class:`~airflow_provider_atlas_restore.hooks.atlas.AtlasHook`.
-
-    Authenticates with an API key pair over HTTP Digest. One ``requests.Session`` and one Digest
-    auth object live as long as the hook, so after the first challenge every call goes out
-    already authorised: one HTTP request per API call.
-
-    :param atlas_conn_id: the ``mongodb_atlas`` connection to use.
-    :param api_version: ``v2`` or ``v1.0``; overrides the connection's ``api_version`` extra.
-    :param timeout: read timeout in seconds; overrides the connection's ``timeout`` extra.
-    :param retry_max_attempts: attempts per call, the first included (default 5).
-    :param retry_initial_wait: seconds before the first retry, doubling after (default 1).
-    :param retry_max_wait: the longest single backoff wait in seconds (default 60).
-    :param retry_max_total_wait: seconds spent waiting across one call's retries (default 300).
+    The API calls, and the documentation of the arguments, live in
+    :class:`~airflow_provider_atlas_restore.hooks.atlas.AtlasHook`.
     """
 
     conn_name_attr = "atlas_conn_id"
@@ -201,9 +188,7 @@ class AtlasBaseHook(BaseHook):
             # The server expired the token before we expected: renew it once and retry once.
             self.tokens.invalidate(token)
             response = self._send(request, self.tokens.get(self._fetch_token))
-        if request.path == OAUTH_TOKEN_PATH:
-            return parse_token_response(request, response.status_code, response.headers, response.content)
-        return parse_response(request, response.status_code, response.headers, response.content)
+        return parse_answer(request, response.status_code, response.headers, response.content)
 
     def _send(self, request: ApiRequest, token: str | None) -> requests.Response:
         config = self.config
