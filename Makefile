@@ -7,8 +7,14 @@ BIN := $(VENV)/bin
 # uv resolves and installs Airflow's ~200 dependencies in seconds instead of minutes.
 UV := $(BIN)/uv
 INSTALLED := $(VENV)/.installed-$(AIRFLOW_VERSION)
+# The same code and tests on Airflow 2.11, in a virtualenv of its own (`make test-airflow2`).
+AIRFLOW2_VERSION ?= 2.11.2
+VENV2 ?= .venv-airflow2
+BIN2 := $(VENV2)/bin
+UV2 := $(BIN2)/uv
+INSTALLED2 := $(VENV2)/.installed-$(AIRFLOW2_VERSION)
 
-.PHONY: install test lint format unit demo clean
+.PHONY: install test lint format unit demo clean install-airflow2 test-airflow2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +43,55 @@ test: lint
 unit: install
 	$(BIN)/pytest tests -m "not slow"
 
+$(BIN2)/python:
+	$(PYTHON) -m venv $(VENV2)
+
+$(UV2): $(BIN2)/python
+	$(BIN2)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(INSTALLED2): pyproject.toml | $(UV2)
+	$(UV2) pip install --quiet --python $(BIN2)/python -e '.[test]' "apache-airflow==$(AIRFLOW2_VERSION)"
+	touch $@
+
+install-airflow2: $(INSTALLED2)
+
+# No lint here: ruff and mypy run once, in `make test`, against the main virtualenv.
+test-airflow2: install-airflow2
+	$(BIN2)/pytest
+
 demo: install
 	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache
+
+# Benchmarks beside their baselines (`make bench`, ~15 min on 2 cores; see benchmarks/README.md).
+# Their own virtualenv, built like the main one, adds the HTTP provider (a baseline) and profilers.
+HTTP_PROVIDER_VERSION ?= 6.3.0
+VENV_BENCH ?= .venv-bench
+BIN_BENCH := $(VENV_BENCH)/bin
+UV_BENCH := $(BIN_BENCH)/uv
+INSTALLED_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)-http-$(HTTP_PROVIDER_VERSION)
+.PHONY: install-bench bench
+
+$(BIN_BENCH)/python:
+	$(PYTHON) -m venv $(VENV_BENCH)
+
+$(UV_BENCH): $(BIN_BENCH)/python
+	$(BIN_BENCH)/python -m pip install --quiet --disable-pip-version-check uv
+
+$(INSTALLED_BENCH): pyproject.toml | $(UV_BENCH)
+	$(UV_BENCH) pip install --quiet --python $(BIN_BENCH)/python -e . "apache-airflow==$(AIRFLOW_VERSION)" \
+		"apache-airflow-providers-http==$(HTTP_PROVIDER_VERSION)" "pyinstrument>=5" "psutil>=5.9"
+	touch $@
+
+install-bench: $(INSTALLED_BENCH)
+
+bench: install-bench
+	$(BIN_BENCH)/python -m benchmarks.run $(BENCH_ARGS)
+
+# End-to-end (~2 min): the example DAG on Airflow's real scheduler, dag-processor, triggerer and
+# api-server against the emulator; the triggerer is SIGKILLed while the sensor is deferred.
+.PHONY: test-e2e
+test-e2e: install
+	$(BIN)/python e2e/run_e2e.py

@@ -2,9 +2,9 @@
 Which Airflow this process runs on, for the few places where 2.11 and 3.x really differ.
 
 The provider's own code needs no such switch: ``airflow.providers.common.compat`` maps every
-import onto both. What remains (how ``dag.test()`` leaves XCom behind, how test logs are
-captured) tests on this one flag, imported from here so that every switch can be found.
-Importing this module imports Airflow.
+import onto both. What remains (how ``dag.test()`` leaves XCom behind, in ``testing/dag_runs.py``;
+how the tests read log output, in ``tests/conftest.py``) branches on this one flag, always
+imported from here, so a search for it finds every switch. Importing this module imports Airflow.
 """
 
 from __future__ import annotations

@@ -137,11 +137,21 @@ def page_body(
 
 @pytest.fixture
 def log_text(caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> Any:
-    """Return a function giving all log output so far: stdlib logging (2.11) and structlog (3.x)."""
+    """
+    Return a function giving all log output so far, each record once.
+
+    Stdlib records come from caplog. Airflow 3 logs through structlog too, which prints to
+    stdout; Airflow 2.11 logs through stdlib logging only, and its console handler copies every
+    record to stdout, so there stdout would repeat what caplog has (without the logger's name).
+    """
+    from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+
     caplog.set_level("DEBUG")
 
     def read() -> str:
         captured = capsys.readouterr()
+        if not AIRFLOW_V_3_0_PLUS:
+            return caplog.text
         return caplog.text + captured.out + captured.err
 
     return read

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from airflow_provider_atlas_restore.testing import AtlasEmulator
-from airflow_provider_atlas_restore.testing.dag_runs import run_dag
+from airflow_provider_atlas_restore.testing.dag_runs import run_dag, stored_xcom
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
 from airflow_provider_atlas_restore.testing.tokens import ServiceAccounts
 from tests.conftest import EXAMPLE_DAGS
@@ -111,14 +111,13 @@ def _stored_rows() -> dict[str, str]:
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import Trigger
-    from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
+    xcom = {
+        f"{stored.task_id}/{stored.key}": json.dumps(stored.value, default=str)
+        for stored in stored_xcom(DAG_ID)
+    }
     with create_session() as session:
-        xcom = {
-            f"{row.task_id}/{row.key}": json.dumps(XComModel.deserialize_value(row), default=str)
-            for row in session.query(XComModel).filter(XComModel.dag_id == DAG_ID)
-        }
         rendered = {
             row.task_id: json.dumps(row.rendered_fields, default=str)
             for row in session.query(RenderedTaskInstanceFields).filter(

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from airflow.sdk.log import redact
+from airflow.providers.common.compat.sdk import redact
 
 from airflow_provider_atlas_restore.download_progress import StreamCheck
 from airflow_provider_atlas_restore.retry import RetryPolicy

@@ -209,7 +209,7 @@ def test_missing_group_id_says_where_to_set_it(monkeypatch, requests_mock):
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
     monkeypatch.setenv(
-        "AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "k"}'
+        "AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "private-k"}'
     )
 
     with pytest.raises(AtlasInputError, match="pass group_id, or set the group_id extra"):

@@ -54,7 +54,7 @@ def test_missing_project_id_is_explained(monkeypatch, requests_mock):
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
     monkeypatch.setenv(
-        "AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "k"}'
+        "AIRFLOW_CONN_NO_GROUP", '{"conn_type": "mongodb_atlas", "login": "p", "password": "private-k"}'
     )
 
     ok, message = AtlasHook("no_group").test_connection()

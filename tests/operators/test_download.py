@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
-from airflow.sdk.log import redact
+from airflow.providers.common.compat.sdk import AirflowFailException, redact
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models import RestoreJob
