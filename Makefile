@@ -90,7 +90,7 @@ install-bench: $(INSTALLED_BENCH)
 bench: install-bench
 	$(BIN_BENCH)/python -m benchmarks.run $(BENCH_ARGS)
 
-# End-to-end (~2 min): the example DAG on Airflow's real scheduler, dag-processor, triggerer and
+# End-to-end (~1.5 min): the example DAG on Airflow's real scheduler, dag-processor, triggerer and
 # api-server against the emulator; the triggerer is SIGKILLed while the sensor is deferred.
 .PHONY: test-e2e
 test-e2e: install
