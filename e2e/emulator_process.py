@@ -1,0 +1,87 @@
+"""The bundled Atlas emulator as a subprocess: starting it, the connection to it, its request log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+
+from loopback import LOOPBACK, loopback_url
+from processes import Component, Components
+from timing import Deadline, wait_for
+
+EMULATOR_PUBLIC_KEY = "e2e-public-key"
+EMULATOR_PRIVATE_KEY = "e2e-private-0000-1111-2222-333344445555"
+
+
+@dataclass
+class Emulator:
+    """The Atlas emulator process and what it printed."""
+
+    component: Component
+    port: int
+    group_id: str
+
+    @property
+    def url(self) -> str:
+        """The emulator's base URL."""
+        return loopback_url(self.port)
+
+    def connection_json(self) -> str:
+        """The ``mongodb_atlas_default`` connection, pointing at the emulator (plain http)."""
+        return json.dumps(
+            {
+                "conn_type": "mongodb_atlas",
+                "host": LOOPBACK,
+                "port": self.port,
+                "login": EMULATOR_PUBLIC_KEY,
+                "password": EMULATOR_PRIVATE_KEY,
+                "extra": {"scheme": "http", "group_id": self.group_id, "allow_http_downloads": True},
+            }
+        )
+
+    def count_job_polls(self, job_id: str) -> int:
+        """How many GETs of the restore job the emulator has answered 200 (its ``--verbose`` log)."""
+        needle = f'/restoreJobs/{job_id} HTTP/1.1" 200'
+        text = self.component.log_path.read_text(errors="replace")
+        return sum(1 for line in text.splitlines() if '"GET ' in line and needle in line)
+
+
+def start_emulator(
+    components: Components, deadline: Deadline, *, ready_after: float, download_size: int
+) -> Emulator:
+    """Start the emulator (on a port of its choosing) and wait until it says where it listens."""
+    argv = [
+        sys.executable,
+        "-m",
+        "airflow_provider_atlas_restore.testing",
+        "serve",
+        f"--host={LOOPBACK}",
+        "--port=0",
+        "--seed=demo",
+        f"--ready-after={ready_after:g}",
+        f"--download-size={download_size}",
+        f"--public-key={EMULATOR_PUBLIC_KEY}",
+        f"--private-key={EMULATOR_PRIVATE_KEY}",
+        "--verbose",  # one log line per request: shows when the triggerer polls
+    ]
+    component = components.start("emulator", argv)
+
+    def printed() -> tuple[int, str] | None:
+        port = group_id = None
+        for line in component.log_path.read_text(errors="replace").splitlines():
+            if line.startswith("Atlas emulator listening on "):
+                port = int(line.rsplit(":", 1)[1])
+            elif line.startswith("project "):
+                group_id = line.split()[1].rstrip(":")
+        return (port, group_id) if port and group_id else None
+
+    port, group_id = wait_for(
+        "the Atlas emulator to listen",
+        printed,
+        timeout=30,
+        deadline=deadline,
+        components=components,
+        interval=0.1,
+    )
+    return Emulator(component, port, group_id)
