@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,23 +31,37 @@ def redact_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
     """
     Return a copy of ``job`` with every download link replaced by ``***``; lists keep their length.
 
+    Only what holds a link is copied (the job, its components, its private-link lists); the rest
+    is shared with ``job``, which is never changed. A deep copy cost as much as the whole listing.
+
     :param job: a restore job as Atlas returned it.
     """
-    redacted = copy.deepcopy(job)
-    urls = redacted.get("deliveryUrl")
+    redacted = _without_links(job)
+    urls = job.get("deliveryUrl")
     if isinstance(urls, list):
         redacted["deliveryUrl"] = [REDACTED_URL for _ in urls]
     elif isinstance(urls, str) and urls:
         redacted["deliveryUrl"] = REDACTED_URL
-    for holder in [redacted, *(c for c in redacted.get("components") or [] if isinstance(c, dict))]:
-        if isinstance(holder.get("downloadUrl"), str):
-            holder["downloadUrl"] = REDACTED_URL
-        private = holder.get("privateDownloadDeliveryUrls")
-        if isinstance(private, list):
-            for entry in private:
-                if isinstance(entry, dict) and isinstance(entry.get("deliveryUrl"), str):
-                    entry["deliveryUrl"] = REDACTED_URL
+    components = job.get("components")
+    if isinstance(components, list):
+        redacted["components"] = [_without_links(c) if isinstance(c, dict) else c for c in components]
     return redacted
+
+
+def _without_links(holder: dict[str, Any]) -> dict[str, Any]:
+    """Return a shallow copy of ``holder`` with its ``downloadUrl`` and private links redacted."""
+    copied = dict(holder)
+    if isinstance(holder.get("downloadUrl"), str):
+        copied["downloadUrl"] = REDACTED_URL
+    private = holder.get("privateDownloadDeliveryUrls")
+    if isinstance(private, list):
+        copied["privateDownloadDeliveryUrls"] = [
+            {**entry, "deliveryUrl": REDACTED_URL}
+            if isinstance(entry, dict) and isinstance(entry.get("deliveryUrl"), str)
+            else entry
+            for entry in private
+        ]
+    return copied
 
 
 def _states(value: str | RestoreJobState | Iterable[str | RestoreJobState] | None) -> set[RestoreJobState]:

@@ -266,7 +266,7 @@ def _accepts_v2(accept: str) -> bool:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 1024  # a thousand triggers may connect at once
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app

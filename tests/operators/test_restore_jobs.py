@@ -111,3 +111,32 @@ def test_group_id_from_connection_is_used_when_none_given(atlas_connection, serv
     run()
 
     assert f"/groups/{GROUP_ID}/" in served.last_request.url
+
+
+def test_redaction_leaves_the_listed_job_unchanged():
+    from airflow_provider_atlas_restore.operators.restore_jobs import redact_delivery_urls
+
+    job = make_job(
+        1,
+        deliveryUrl=[URL],
+        components=[
+            {
+                "replicaSetName": "s0",
+                "downloadUrl": URL,
+                "privateDownloadDeliveryUrls": [{"deliveryUrl": URL, "endpointId": "vpce-1"}],
+            }
+        ],
+    )
+    before = json.dumps(job, sort_keys=True)
+
+    redacted = redact_delivery_urls(job)
+
+    assert json.dumps(job, sort_keys=True) == before
+    assert redacted["deliveryUrl"] == ["***"]
+    assert redacted["components"] == [
+        {
+            "replicaSetName": "s0",
+            "downloadUrl": "***",
+            "privateDownloadDeliveryUrls": [{"deliveryUrl": "***", "endpointId": "vpce-1"}],
+        }
+    ]

@@ -164,3 +164,11 @@ def test_serialized_trigger_holds_no_secret(atlas_emulator, emulator_connection)
     assert atlas_emulator.private_key not in serialized
     assert atlas_emulator.public_key not in serialized
     assert "http" not in serialized
+
+
+def test_clients_share_one_tls_context_per_verify_setting():
+    from airflow_provider_atlas_restore.hooks.atlas_async import tls_context
+
+    assert tls_context(True) is tls_context(True)
+    assert tls_context(False) is not tls_context(True)
+    assert tls_context(False).verify_mode.name == "CERT_NONE"
