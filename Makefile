@@ -63,7 +63,7 @@ demo: install
 	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo
 
 clean:
-	rm -rf $(VENV) $(VENV2) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work
 
 # Benchmarks beside their baselines (`make bench`, about 12 min on 2 cores; see benchmarks/README.md).
 # Their own virtualenv, built like the main one, adds the HTTP provider (a baseline) and profilers.
