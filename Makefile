@@ -4,27 +4,33 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 AIRFLOW_VERSION ?= 3.3.2
 VENV ?= .venv
 BIN := $(VENV)/bin
-# uv resolves and installs Airflow's ~200 dependencies in seconds instead of minutes.
-UV := $(BIN)/uv
+# Every virtualenv is made by the same rules (below): uv installs Airflow's ~200 dependencies in
+# seconds instead of minutes.
 INSTALLED := $(VENV)/.installed-$(AIRFLOW_VERSION)
 # The same code and tests on Airflow 2.11, in a virtualenv of its own (`make test-airflow2`).
 AIRFLOW2_VERSION ?= 2.11.2
 VENV2 ?= .venv-airflow2
 BIN2 := $(VENV2)/bin
-UV2 := $(BIN2)/uv
 INSTALLED2 := $(VENV2)/.installed-$(AIRFLOW2_VERSION)
 
 .PHONY: install test lint format unit demo clean install-airflow2 test-airflow2
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# $(call virtualenv,DIR,STAMP,PACKAGES): create DIR, put uv in it, install PACKAGES (again
+# whenever pyproject.toml changes); STAMP marks the install done.
+define virtualenv
+$(1)/bin/python:
+	$$(PYTHON) -m venv $(1)
 
-$(UV): $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+$(1)/bin/uv: $(1)/bin/python
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check uv
 
-$(INSTALLED): pyproject.toml | $(UV)
-	$(UV) pip install --quiet --python $(BIN)/python -e '.[test]' "apache-airflow==$(AIRFLOW_VERSION)"
-	touch $@
+$(2): pyproject.toml | $(1)/bin/uv
+	$(1)/bin/uv pip install --quiet --python $(1)/bin/python $(3)
+	touch $$@
+endef
+
+$(eval $(call virtualenv,$(VENV),$(INSTALLED),-e '.[test]' "apache-airflow==$(AIRFLOW_VERSION)"))
+$(eval $(call virtualenv,$(VENV2),$(INSTALLED2),-e '.[test]' "apache-airflow==$(AIRFLOW2_VERSION)"))
 
 install: $(INSTALLED)
 
@@ -43,16 +49,6 @@ test: lint
 unit: install
 	$(BIN)/pytest tests -m "not slow"
 
-$(BIN2)/python:
-	$(PYTHON) -m venv $(VENV2)
-
-$(UV2): $(BIN2)/python
-	$(BIN2)/python -m pip install --quiet --disable-pip-version-check uv
-
-$(INSTALLED2): pyproject.toml | $(UV2)
-	$(UV2) pip install --quiet --python $(BIN2)/python -e '.[test]' "apache-airflow==$(AIRFLOW2_VERSION)"
-	touch $@
-
 install-airflow2: $(INSTALLED2)
 
 # No lint here: ruff and mypy run once, in `make test`, against the main virtualenv.
@@ -70,20 +66,11 @@ clean:
 HTTP_PROVIDER_VERSION ?= 6.3.0
 VENV_BENCH ?= .venv-bench
 BIN_BENCH := $(VENV_BENCH)/bin
-UV_BENCH := $(BIN_BENCH)/uv
 INSTALLED_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)-http-$(HTTP_PROVIDER_VERSION)
 .PHONY: install-bench bench
 
-$(BIN_BENCH)/python:
-	$(PYTHON) -m venv $(VENV_BENCH)
-
-$(UV_BENCH): $(BIN_BENCH)/python
-	$(BIN_BENCH)/python -m pip install --quiet --disable-pip-version-check uv
-
-$(INSTALLED_BENCH): pyproject.toml | $(UV_BENCH)
-	$(UV_BENCH) pip install --quiet --python $(BIN_BENCH)/python -e . "apache-airflow==$(AIRFLOW_VERSION)" \
-		"apache-airflow-providers-http==$(HTTP_PROVIDER_VERSION)" "pyinstrument>=5" "psutil>=5.9"
-	touch $@
+$(eval $(call virtualenv,$(VENV_BENCH),$(INSTALLED_BENCH),-e . "apache-airflow==$(AIRFLOW_VERSION)" \
+	"apache-airflow-providers-http==$(HTTP_PROVIDER_VERSION)" "pyinstrument>=5" "psutil>=5.9"))
 
 install-bench: $(INSTALLED_BENCH)
 
