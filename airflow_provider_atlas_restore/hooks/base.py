@@ -154,10 +154,10 @@ class AtlasBaseHook(BaseHook):
         config = self.config
         return shared_token_cache(config.base_url, config.login, config.password)
 
-    def _fetch_token(self) -> AccessToken:
+    def _fetch_token(self, retry: RetryPolicy | None = None) -> AccessToken:
         config = self.config
         request = oauth_token_request(config.login, config.password)
-        token: AccessToken = self.run(request, authorize=False)
+        token: AccessToken = self.run(request, retry=retry, authorize=False)
         self.log.info("Got a service-account token for %s", config.login)
         return token
 
@@ -233,7 +233,7 @@ class AtlasBaseHook(BaseHook):
         # Someone is waiting on the form: one quick retry, not minutes of backoff.
         if uses_token:
             try:
-                self.tokens.get(self._fetch_token_for_test)
+                self.tokens.get(lambda: self._fetch_token(TEST_CONNECTION_RETRY))
             except Exception as error:
                 return False, f"Could not get a service-account token: {error}"
         try:
@@ -247,11 +247,6 @@ class AtlasBaseHook(BaseHook):
             return False, f"{step}: {error}"
         name = project.get("name", group_id)
         return True, f"Connected to Atlas project {name!r} ({group_id}) with API {self.config.api_version}."
-
-    def _fetch_token_for_test(self) -> AccessToken:
-        request = oauth_token_request(self.config.login, self.config.password)
-        token: AccessToken = self.run(request, retry=TEST_CONNECTION_RETRY, authorize=False)
-        return token
 
 
 def _version() -> str:
