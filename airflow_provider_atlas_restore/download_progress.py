@@ -42,6 +42,7 @@ class StreamCheck:
     def reset(self) -> None:
         """Forget everything seen so far, for a download that starts again from byte 0."""
         self.bytes = 0
+        self._gzip_bytes = 0
         self._sha256 = hashlib.sha256()
         self._inflater: Any = zlib.decompressobj(wbits=31)
         self._between_members = False
@@ -58,17 +59,34 @@ class StreamCheck:
 
     def update(self, data: bytes) -> None:
         """
-        Account for the next chunk of the download.
+        Account for the next chunk of the download: :meth:`count` it, then :meth:`check_gzip` it.
 
         :param data: the bytes that follow those already seen.
         """
+        self.count(data)
+        self.check_gzip(data)
+
+    def count(self, data: bytes) -> None:
+        """
+        Count and hash the next chunk; one half of :meth:`update`, which may run in its own thread.
+
+        :param data: the bytes that follow those already counted.
+        """
         self.bytes += len(data)
         self._sha256.update(data)
+
+    def check_gzip(self, data: bytes) -> None:
+        """
+        Inflate the next chunk and drop the output; the other half of :meth:`update`.
+
+        :param data: the bytes that follow those already checked.
+        """
+        self._gzip_bytes += len(data)
         try:
             self._inflate(data)
         except zlib.error as error:
             raise CorruptDownloadError(
-                f"{self.file_name} is not a valid gzip archive: {error} (near byte {self.bytes})."
+                f"{self.file_name} is not a valid gzip archive: {error} (near byte {self._gzip_bytes})."
             ) from None
 
     def _inflate(self, data: bytes) -> None:
@@ -77,7 +95,7 @@ class StreamCheck:
                 if not _GZIP_MAGIC.startswith(data[:2]):
                     raise CorruptDownloadError(
                         f"{self.file_name} has {len(data)} unexpected bytes after the end of its "
-                        f"gzip archive (at byte {self.bytes - len(data)})."
+                        f"gzip archive (at byte {self._gzip_bytes - len(data)})."
                     )
                 self._inflater = zlib.decompressobj(wbits=31)  # another gzip member follows
                 self._between_members = False

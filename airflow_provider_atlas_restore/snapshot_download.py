@@ -9,13 +9,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 import urllib3
-from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
 
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.download_destination import (
     AtlasDestinationError,
     DownloadDestination,
@@ -23,14 +21,22 @@ from airflow_provider_atlas_restore.download_destination import (
     DownloadResult,
     PartFile,
 )
+from airflow_provider_atlas_restore.download_links import (
+    InsecureDownloadLinkError,
+    NoCredentials,
+    check_link_scheme,
+    download_session,
+    mask_link,
+)
+from airflow_provider_atlas_restore.download_pipeline import ChunkPipeline
 from airflow_provider_atlas_restore.download_progress import (
     AtlasDownloadError,
     CorruptDownloadError,
     ProgressLog,
     StreamCheck,
 )
-from airflow_provider_atlas_restore.hooks.atlas import describe_transport_error
 from airflow_provider_atlas_restore.retry import RetryPolicy
+from airflow_provider_atlas_restore.transport_errors import describe_transport_error
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
@@ -62,10 +68,6 @@ _LINK_GONE_ADVICE = (
 )
 
 
-class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
-    """A download link is not https and plain http was not allowed."""
-
-
 class _Interrupted(Exception):
     """One attempt ended early in a way another request may cure."""
 
@@ -74,13 +76,6 @@ class _Interrupted(Exception):
         self.reason = reason
         self.restart = restart
         self.retry_after = retry_after
-
-
-class _NoAuth(requests.auth.AuthBase):
-    """Send no credentials, and keep ``requests`` from adding any from ``~/.netrc``."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
 
 
 @dataclass
@@ -101,40 +96,6 @@ class _Transfer:
         self.progress.restart()
         self.total = None
         self.validator = None
-
-
-def mask_link(url: str) -> None:
-    """
-    Register a download link with Airflow's secret masker: whole, and its path and query alone.
-
-    HTTP libraries log requests without the host (``"GET /<token>/file.tar.gz"``), so the path
-    (and the query of a presigned URL) must be masked as well as the full link.
-
-    :param url: the secret link.
-    """
-    mask_secret(url)
-    parts = urlsplit(url)
-    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
-    for secret in (path_and_query, parts.path, parts.query):
-        if len(secret) > 8:
-            mask_secret(secret)
-
-
-def download_session(config: AtlasConnectionConfig) -> requests.Session:
-    """
-    Return a plain session for bearer download links: the connection's TLS and proxies, no credentials.
-
-    :param config: the Atlas connection's settings.
-    """
-    from airflow_provider_atlas_restore import __version__
-
-    session = requests.Session()
-    session.verify = config.verify
-    session.proxies.update(config.proxies)
-    session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{__version__}"
-    # The archive is already gzip: ask for it as stored, never re-encoded in transit.
-    session.headers["Accept-Encoding"] = "identity"
-    return session
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -204,19 +165,7 @@ class SnapshotDownloader:
         :param link: the link being downloaded, for the message.
         :param url: the URL to check; the link's own by default.
         """
-        scheme = urlsplit(url or link.url).scheme.lower()
-        if scheme == "https" or (scheme == "http" and self.allow_http):
-            return
-        if scheme == "http":
-            raise InsecureDownloadLinkError(
-                f"Refusing to download {link.file_name} over plain http: Atlas download links are "
-                "https. Only for a local emulator, allow http with allow_http=True on the operator "
-                "or the connection extra allow_http_downloads=true."
-            )
-        raise InsecureDownloadLinkError(
-            f"Refusing to download {link.file_name}: its link is not an https URL "
-            f"(scheme {scheme or 'none'!r})."
-        )
+        check_link_scheme(link, url or link.url, allow_http=self.allow_http)
 
     def download(self, link: DownloadLink, destination: DownloadDestination) -> DownloadResult:
         """
@@ -324,7 +273,7 @@ class SnapshotDownloader:
                     stream=True,
                     allow_redirects=False,
                     timeout=(self.connect_timeout, self.read_timeout),
-                    auth=_NoAuth(),
+                    auth=NoCredentials(),
                 )
             except requests.exceptions.SSLError:
                 raise AtlasDownloadError(
@@ -385,29 +334,49 @@ class SnapshotDownloader:
         raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
 
     def _stream(self, transfer: _Transfer, response: requests.Response) -> None:
-        """Copy the body chunk by chunk into the part file, checking each chunk; raw bytes, never decoded."""
+        """
+        Copy the body into the part file, checking it on the way; raw bytes, never decoded.
+
+        This thread receives; writing, hashing and the gzip check run in threads of their own
+        (:class:`~airflow_provider_atlas_restore.download_pipeline.ChunkPipeline`), so the four
+        overlap. On a dropped connection both have caught up before ``check.bytes`` is read.
+        """
         check, part, total = transfer.check, transfer.part, transfer.total
+        received = check.bytes
         reader = response.raw.stream(self.chunk_size, decode_content=False)
-        while True:
-            try:
-                chunk = next(reader, None)
-            except _READ_ERRORS as error:
-                if total is not None and check.gzip_complete and check.bytes < total:
-                    raise CorruptDownloadError(
-                        f"{check.file_name}: the gzip archive ended after {check.bytes} bytes but the "
-                        f"server announced {total} (Content-Length)."
+        stages = [("write", self._writer(part)), ("sha256", check.count), ("gzip", check.check_gzip)]
+        with ChunkPipeline(stages) as pipeline:
+            while True:
+                try:
+                    chunk = next(reader, None)
+                except _READ_ERRORS as error:
+                    pipeline.finish()
+                    if total is not None and check.gzip_complete and check.bytes < total:
+                        raise CorruptDownloadError(
+                            f"{check.file_name}: the gzip archive ended after {check.bytes} bytes but the "
+                            f"server announced {total} (Content-Length)."
+                        ) from None
+                    timed_out = isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError))
+                    raise _Interrupted(
+                        f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
                     ) from None
-                timed_out = isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError))
-                raise _Interrupted(
-                    f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
-                ) from None
-            if chunk is None:
-                return
-            check.update(chunk)
+                if chunk is None:
+                    pipeline.finish()
+                    return
+                pipeline.put(chunk)
+                received += len(chunk)
+                transfer.progress.update(received, total)
+
+    @staticmethod
+    def _writer(part: PartFile) -> Callable[[bytes], None]:
+        """Return the write stage: append to the part file, with an error that names the file."""
+
+        def write(chunk: bytes) -> None:
             try:
                 part.write(chunk)
             except OSError as error:
                 raise AtlasDestinationError(
                     f"Cannot write {part.temp}: {error.strerror or type(error).__name__}."
                 ) from None
-            transfer.progress.update(check.bytes, total)
+
+        return write

@@ -32,7 +32,7 @@ from benchmarks.common import (
     log,
     median,
 )
-from benchmarks.experiments import diagnostic, patched_pipelined_download
+from benchmarks.experiments import diagnostic
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -94,21 +94,11 @@ def ours_result(info: EmulatorInfo, job: dict[str, Any], **operator_args: Any) -
     return sum(int(result["bytes"]) for result in results), ",".join(result["sha256"] for result in results)
 
 
-def ours_pipelined(info: EmulatorInfo, job: dict[str, Any], early_writeback: int = 0) -> int:
-    """Our operator with the proposed pipelined stream (experiment); the sha256 must not change."""
-    with patched_pipelined_download(early_writeback):
-        written, digest = ours_result(info, job)
-    expected = _DIGESTS.setdefault(written, digest)
-    if digest != expected:
-        raise AssertionError("the pipelined download computed another sha256")
-    return written
-
-
 _DIGESTS: dict[int, str] = {}
 
 
 def ours_checked(info: EmulatorInfo, job: dict[str, Any]) -> int:
-    """Our operator as shipped, remembering the sha256 the experiment must reproduce."""
+    """Our operator as shipped; every download of the same archive must give the same sha256."""
     written, digest = ours_result(info, job)
     if _DIGESTS.setdefault(written, digest) != digest:
         raise AssertionError("two downloads of the same archive computed different sha256")
@@ -136,10 +126,8 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
         "ours": lambda job: ours_checked(info, job),
         "curl": curl,
         "curl_fsync": lambda job: curl(job, fsync=True),
-        "ours_pipelined": lambda job: ours_pipelined(info, job),
     }
     if diagnose:
-        actions["ours_pipelined_writeback"] = lambda job: ours_pipelined(info, job, 64 * MIB)
         actions["diag_no_fsync"] = lambda job: _diagnosed(info, job, no_fsync=True)
         actions["diag_no_fsync_no_checks"] = lambda job: _diagnosed(info, job, no_fsync=True, no_checks=True)
     times: dict[str, list[float]] = {name: [] for name in actions}
@@ -218,23 +206,6 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
             runs=runs,
             note=f"added {grown / MIB:.1f} MiB over {(peak - grown) / MIB:.0f} MiB before the download",
             detail={"peaks": peaks, "added": added},
-        ),
-        Row(
-            "6x",
-            f"experiment: fig. 6 at {gib} with the proposed pipelined _stream (monkeypatch)",
-            speed["ours_pipelined"],
-            "MB/s",
-            speed["curl"],
-            "`curl -o` (as above)",
-            ">= 0.9x curl",
-            speed["ours_pipelined"] >= 0.9 * speed["curl"],
-            runs=runs,
-            note=f"{speed['ours_pipelined'] / speed['ours']:.2f}x ours as shipped, same sha256"
-            + (
-                f"; with fdatasync every 64 MiB in the writer: {speed['ours_pipelined_writeback']:.0f} MB/s"
-                if "ours_pipelined_writeback" in speed
-                else ""
-            ),
         ),
     ]
 

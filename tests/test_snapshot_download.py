@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
 import logging
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 import traceback
 import tracemalloc
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ import pytest
 import requests
 from airflow.providers.common.compat.sdk import redact
 
+from airflow_provider_atlas_restore.download_destination import PartFile
 from airflow_provider_atlas_restore.download_progress import StreamCheck
 from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.snapshot_download import (
@@ -379,3 +382,23 @@ def test_memory_stays_flat_for_a_large_download(emu, tmp_path):
         f"growth {growth_mb:.1f} MB"
     )
     assert growth_mb < 100
+
+
+def test_disk_full_midway_fails_naming_the_file_and_leaves_nothing(tmp_path, monkeypatch):
+    real_write = PartFile.write
+    written = [0]
+
+    def fill_up(part: PartFile, data: bytes) -> None:
+        if written[0] >= 300_000:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        written[0] += len(data)
+        real_write(part, data)
+
+    monkeypatch.setattr(PartFile, "write", fill_up)
+    with (
+        FileServer(make_archive(1_000_000)) as server,
+        pytest.raises(AtlasDestinationError, match=r"Cannot write .*\.part: No space left on device"),
+    ):
+        make_downloader(chunk_size=1 << 16).download(link(server.url), prepared(tmp_path))
+    assert os.listdir(tmp_path) == []
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("atlas-download-")]

@@ -1,0 +1,81 @@
+"""Download links: bearer secrets to mask, to fetch only over https, with a session that sends no credentials."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import requests
+from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
+
+from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.download_destination import DownloadLink
+from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
+
+__all__ = ["InsecureDownloadLinkError", "NoCredentials", "check_link_scheme", "download_session", "mask_link"]
+
+
+class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
+    """A download link is not https and plain http was not allowed."""
+
+
+def check_link_scheme(link: DownloadLink, url: str, *, allow_http: bool) -> None:
+    """
+    Refuse ``url`` (the link or a redirect from it) unless it is https, or http where allowed.
+
+    :param link: the link being downloaded, for the message.
+    :param url: the URL to check.
+    :param allow_http: accept plain http (a local emulator only).
+    """
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "https" or (scheme == "http" and allow_http):
+        return
+    if scheme == "http":
+        raise InsecureDownloadLinkError(
+            f"Refusing to download {link.file_name} over plain http: Atlas download links are "
+            "https. Only for a local emulator, allow http with allow_http=True on the operator "
+            "or the connection extra allow_http_downloads=true."
+        )
+    raise InsecureDownloadLinkError(
+        f"Refusing to download {link.file_name}: its link is not an https URL (scheme {scheme or 'none'!r})."
+    )
+
+
+class NoCredentials(requests.auth.AuthBase):
+    """Send no credentials, and keep ``requests`` from adding any from ``~/.netrc``."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def mask_link(url: str) -> None:
+    """
+    Register a download link with Airflow's secret masker: whole, and its path and query alone.
+
+    HTTP libraries log requests without the host (``"GET /<token>/file.tar.gz"``), so the path
+    (and the query of a presigned URL) must be masked as well as the full link.
+
+    :param url: the secret link.
+    """
+    mask_secret(url)
+    parts = urlsplit(url)
+    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
+    for secret in (path_and_query, parts.path, parts.query):
+        if len(secret) > 8:
+            mask_secret(secret)
+
+
+def download_session(config: AtlasConnectionConfig) -> requests.Session:
+    """
+    Return a plain session for bearer download links: the connection's TLS and proxies, no credentials.
+
+    :param config: the Atlas connection's settings.
+    """
+    from airflow_provider_atlas_restore import __version__
+
+    session = requests.Session()
+    session.verify = config.verify
+    session.proxies.update(config.proxies)
+    session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{__version__}"
+    # The archive is already gzip: ask for it as stored, never re-encoded in transit.
+    session.headers["Accept-Encoding"] = "identity"
+    return session
