@@ -14,6 +14,14 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
+from airflow_provider_atlas_restore.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_PROGRESS_INTERVAL,
+    DOWNLOAD_INITIAL_WAIT,
+    DOWNLOAD_MAX_ATTEMPTS,
+    DOWNLOAD_MAX_TOTAL_WAIT,
+    DOWNLOAD_MAX_WAIT,
+)
 from airflow_provider_atlas_restore.download_destination import (
     AtlasDestinationError,
     DownloadDestination,
@@ -54,10 +62,13 @@ __all__ = [
     "mask_link",
 ]
 
-DEFAULT_CHUNK_SIZE = 1 << 20
-DEFAULT_PROGRESS_INTERVAL = 5.0
 #: Requests per file (the first included; each resume counts) and the waits between them.
-DEFAULT_DOWNLOAD_RETRY = RetryPolicy(max_attempts=5, initial_wait=1.0, max_wait=30.0, max_total_wait=600.0)
+DEFAULT_DOWNLOAD_RETRY = RetryPolicy(
+    max_attempts=DOWNLOAD_MAX_ATTEMPTS,
+    initial_wait=DOWNLOAD_INITIAL_WAIT,
+    max_wait=DOWNLOAD_MAX_WAIT,
+    max_total_wait=DOWNLOAD_MAX_TOTAL_WAIT,
+)
 MAX_REDIRECTS = 5
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)

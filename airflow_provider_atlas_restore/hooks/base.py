@@ -14,6 +14,7 @@ from requests.auth import HTTPDigestAuth
 
 from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCache, shared_token_cache
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError, AtlasInputError
 from airflow_provider_atlas_restore.protocol import (
     ApiRequest,
@@ -48,13 +49,13 @@ class AtlasBaseHook(BaseHook):
     """
 
     conn_name_attr = "atlas_conn_id"
-    default_conn_name = "mongodb_atlas_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "mongodb_atlas"
     hook_name = "MongoDB Atlas"
 
     def __init__(
         self,
-        atlas_conn_id: str = default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         *,
         api_version: str | None = None,
         timeout: float | None = None,

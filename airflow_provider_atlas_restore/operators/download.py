@@ -13,30 +13,33 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
+from airflow_provider_atlas_restore.defaults import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_CONN_ID,
+    DEFAULT_PROGRESS_INTERVAL,
+    DOWNLOAD_INITIAL_WAIT,
+    DOWNLOAD_MAX_ATTEMPTS,
+    DOWNLOAD_MAX_TOTAL_WAIT,
+    DOWNLOAD_MAX_WAIT,
+)
+from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState, parse_timestamp
 from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL
-from airflow_provider_atlas_restore.retry import RetryPolicy
-from airflow_provider_atlas_restore.snapshot_download import (
-    DEFAULT_CHUNK_SIZE,
-    DEFAULT_DOWNLOAD_RETRY,
-    DEFAULT_PROGRESS_INTERVAL,
-    AtlasDownloadError,
-    DownloadDestination,
-    DownloadLink,
-    SnapshotDownloader,
-    download_session,
-    mask_link,
-)
 from airflow_provider_atlas_restore.validation import (
     validate_cluster_name,
     validate_int_range,
     validate_object_id,
 )
 
+# The hook and the downloader bring requests and urllib3: they are imported when the task runs,
+# not when the DAG file is parsed. The retry policy (tenacity, which Airflow imports itself) is
+# imported when the operator is built.
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_atlas_restore.download_destination import DownloadLink
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 _UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 _FAILED_STATES = (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
@@ -54,6 +57,8 @@ def _mask_urls(value: Any) -> None:
     """Register every link found in a (possibly nested, possibly JSON text) value as a secret."""
     if isinstance(value, str):
         if value.startswith(("http://", "https://")):
+            from airflow_provider_atlas_restore.snapshot_download import mask_link
+
             mask_link(value)
         elif value.lstrip().startswith("{"):
             _mask_urls(_parse_text(value))
@@ -188,13 +193,13 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         restore_job_id: str | None = None,
         cluster_name: str | None = None,
         group_id: str | None = None,
-        atlas_conn_id: str = AtlasHook.default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         destination_conn_id: str | None = None,
         allow_http: bool = False,
         file_name_template: str | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        max_attempts: int = DEFAULT_DOWNLOAD_RETRY.max_attempts,
-        retry_initial_wait: float = DEFAULT_DOWNLOAD_RETRY.initial_wait,
+        max_attempts: int = DOWNLOAD_MAX_ATTEMPTS,
+        retry_initial_wait: float = DOWNLOAD_INITIAL_WAIT,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
         **kwargs: Any,
     ) -> None:
@@ -214,11 +219,13 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         self.allow_http = allow_http
         self.file_name_template = file_name_template
         self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
+        from airflow_provider_atlas_restore.retry import RetryPolicy
+
         self.retry = RetryPolicy(
             max_attempts=validate_int_range(max_attempts, "max_attempts", 1),
             initial_wait=retry_initial_wait,
-            max_wait=DEFAULT_DOWNLOAD_RETRY.max_wait,
-            max_total_wait=DEFAULT_DOWNLOAD_RETRY.max_total_wait,
+            max_wait=DOWNLOAD_MAX_WAIT,
+            max_total_wait=DOWNLOAD_MAX_TOTAL_WAIT,
         )
         if isinstance(progress_interval, bool) or not isinstance(progress_interval, (int, float)):
             raise AtlasInputError(f"progress_interval={progress_interval!r} is not a number of seconds.")
@@ -234,6 +241,14 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Check the destination, resolve the links, download each file and return what was written."""
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+        from airflow_provider_atlas_restore.snapshot_download import (
+            DownloadDestination,
+            SnapshotDownloader,
+            download_session,
+            mask_link,
+        )
+
         destination = DownloadDestination(self.destination, self.destination_conn_id)
         destination.prepare()  # before any request: a bad destination fails fast, with nothing sent
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
@@ -324,6 +339,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def _file_links(self, job: _JobLinks) -> list[DownloadLink]:
         """Name one file per link: per replica set on a sharded cluster, else one for the job."""
+        from airflow_provider_atlas_restore.download_destination import DownloadLink
+
         job_id = job.job_id or self.restore_job_id
         if not job_id:
             raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")

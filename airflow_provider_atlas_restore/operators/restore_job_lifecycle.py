@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
 from airflow_provider_atlas_restore.validation import DELIVERY_TYPES, validate_choice, validate_cluster_name
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 #: ``snapshot_id`` value that picks the cluster's newest completed snapshot when the task runs.
 LATEST_SNAPSHOT = "latest"
@@ -29,6 +31,13 @@ def _as_int(value: int | str | None, name: str) -> int | None:
         return int(str(value).strip())
     except ValueError:
         raise AtlasInputError(f"{name}={value!r} is not a whole number.") from None
+
+
+def _hook(atlas_conn_id: str) -> AtlasHook:
+    """Return a new hook; imported only when a task runs, as the hook brings the HTTP client."""
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+    return AtlasHook(atlas_conn_id=atlas_conn_id)
 
 
 class AtlasCreateRestoreJobOperator(BaseOperator):
@@ -86,7 +95,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         oplog_ts: int | str | None = None,
         oplog_inc: int | str | None = None,
         confirm_overwrite: bool = False,
-        atlas_conn_id: str = AtlasHook.default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -122,7 +131,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Resolve ``latest``, check the body, create the job and return it."""
-        hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
+        hook = _hook(self.atlas_conn_id)
         try:
             group = hook.resolve_group_id(self.group_id)
             snapshot_id = self.snapshot_id
@@ -163,7 +172,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         cluster_name: str,
         restore_job_id: str,
         group_id: str | None = None,
-        atlas_conn_id: str = AtlasHook.default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -174,7 +183,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
 
     def execute(self, context: Context) -> None:
         """Cancel the job."""
-        hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
+        hook = _hook(self.atlas_conn_id)
         try:
             group = hook.resolve_group_id(self.group_id)
             AtlasRestoresLink.persist(

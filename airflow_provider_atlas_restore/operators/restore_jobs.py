@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
@@ -103,7 +103,7 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         *,
         cluster_name: str,
         group_id: str | None = None,
-        atlas_conn_id: str = AtlasHook.default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         delivery_type: str | None = None,
         state: str | RestoreJobState | Iterable[str | RestoreJobState] | None = None,
         max_items: int | None = None,
@@ -137,6 +137,9 @@ class AtlasListRestoreJobsOperator(BaseOperator):
             validate_object_id(self.group_id, "group_id")
         if self.max_items == 0:
             return []
+        # Imported here, not when the DAG file is parsed: the hook brings the HTTP client.
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
+
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         AtlasRestoresLink.persist(
             context,

@@ -17,20 +17,22 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
-from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.restore_job_wait import (
     WaitStatus,
     evaluate_restore_job,
     restore_job_result,
 )
-from airflow_provider_atlas_restore.retry import is_retryable
-from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
 from airflow_provider_atlas_restore.validation import validate_cluster_name, validate_object_id
 
+# The hook (requests), the retry rules (tenacity) and the trigger (httpx, airflow.triggers) are
+# imported when the task runs, not when the DAG file is parsed.
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 
 class AtlasRestoreJobSensor(BaseSensorOperator):
@@ -71,7 +73,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         cluster_name: str,
         restore_job_id: str,
         group_id: str | None = None,
-        atlas_conn_id: str = AtlasHook.default_conn_name,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: float = 60,
         **kwargs: Any,
@@ -87,6 +89,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
     @cached_property
     def hook(self) -> AtlasHook:
         """Return the hook, created once per task run so its Digest nonce is reused."""
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
         return AtlasHook(atlas_conn_id=self.atlas_conn_id)
 
     def _checked_ids(self) -> tuple[str, str, str]:
@@ -111,6 +115,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         try:
             job = self.hook.get_restore_job(cluster, job_id, group)
         except AtlasApiError as error:
+            from airflow_provider_atlas_restore.retry import is_retryable
+
             if not is_retryable(error):
                 raise
             self.log.warning(
@@ -144,6 +150,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         if isinstance(first_look, PokeReturnValue):
             return first_look.xcom_value
         group, cluster, job_id = self._checked_ids()
+        from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+
         self.defer(
             trigger=AtlasRestoreJobTrigger(
                 atlas_conn_id=self.atlas_conn_id,
