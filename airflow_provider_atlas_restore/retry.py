@@ -165,6 +165,9 @@ class RetryPolicy:
         """
         Return a tenacity controller for coroutines, with the same rules as :meth:`retrying`.
 
+        The controller may serve calls made one after another; each call keeps its own state, except
+        tenacity's thread-local bookkeeping, so a call nested in another needs ``copy()``.
+
         :param log: where each retry is logged, with its reason.
         :param sleep: how to wait without blocking the event loop, usually ``asyncio.sleep``.
         """

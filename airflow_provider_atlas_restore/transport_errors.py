@@ -45,7 +45,11 @@ def failed_before_sending(error: BaseException) -> bool:
 
     :param error: a ``requests`` or ``httpx`` exception.
     """
-    if isinstance(error, (requests.exceptions.ConnectTimeout, httpx.ConnectError, httpx.ConnectTimeout)):
+    # httpx.PoolTimeout: no connection of the client's pool became free, so nothing was sent.
+    if isinstance(
+        error,
+        (requests.exceptions.ConnectTimeout, httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout),
+    ):
         return True
     if isinstance(error, requests.exceptions.ConnectionError):
         cause = error.args[0] if error.args else None

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import ssl
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
-from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCache, shared_token_cache
+from airflow_provider_atlas_restore.auth import SERVICE_ACCOUNT, TokenCache, shared_token_cache
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
+from airflow_provider_atlas_restore.hooks.async_client_pool import (
+    SharedAsyncClient,
+    async_client_pool,
+)
+from airflow_provider_atlas_restore.hooks.async_client_pool import tls_context as tls_context
 from airflow_provider_atlas_restore.protocol import (
     ApiRequest,
     AtlasApi,
@@ -29,23 +32,11 @@ from airflow_provider_atlas_restore.transport_errors import describe_transport_e
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    import tenacity
+
     from airflow_provider_atlas_restore.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
-
-
-@functools.lru_cache(maxsize=8)
-def tls_context(verify: bool | str) -> ssl.SSLContext:
-    """
-    Return one TLS context per ``verify`` setting, shared by every client of the process.
-
-    httpx otherwise builds a context and loads the whole CA bundle for each client: about 20 ms
-    of event-loop time and 0.8 MiB per trigger, which a triggerer running a thousand pays a
-    thousand times.
-
-    :param verify: ``True``, ``False`` or the path of a CA bundle.
-    """
-    return httpx.create_ssl_context(verify=verify)
 
 
 async def load_connection_config(conn_id: str) -> AtlasConnectionConfig:
@@ -61,12 +52,16 @@ async def load_connection_config(conn_id: str) -> AtlasConnectionConfig:
 
 class AtlasAsyncClient:
     """
-    Call the Atlas Administration API from an event loop; one client, so the Digest nonce is reused.
+    Call the Atlas Administration API from an event loop, through a client shared per loop and connection.
 
-    Use as ``async with AtlasAsyncClient(config) as client``. Requests come from the same
-    :class:`~airflow_provider_atlas_restore.protocol.AtlasApi` as the sync hook and answers go
-    through the same :func:`~airflow_provider_atlas_restore.responses.parse_answer` and
-    :class:`~airflow_provider_atlas_restore.retry.RetryPolicy`.
+    Use as ``async with AtlasAsyncClient(config) as client``: it borrows the ``httpx.AsyncClient``
+    that every AtlasAsyncClient of the running loop with the same connection settings shares
+    (see :class:`~airflow_provider_atlas_restore.hooks.async_client_pool.AsyncClientPool`), so a
+    triggerer's triggers share one pool of connections and one Digest nonce. Requests come from
+    the same :class:`~airflow_provider_atlas_restore.protocol.AtlasApi` as the sync hook and
+    answers go through the same :func:`~airflow_provider_atlas_restore.responses.parse_answer` and
+    :class:`~airflow_provider_atlas_restore.retry.RetryPolicy` (its tenacity controller is built
+    at the first call, from ``retry``, ``sleep`` and ``logger``, and reused by later calls).
 
     :param config: the connection's settings.
     :param retry: the retry policy; defaults to the connection's.
@@ -87,7 +82,9 @@ class AtlasAsyncClient:
         self.retry = retry or config.retry
         self.sleep = sleep
         self.log = logger
-        self._client: httpx.AsyncClient | None = None
+        self._shared: SharedAsyncClient | None = None
+        self._retrying: tenacity.AsyncRetrying | None = None
+        self._runs = 0
         self.tokens = (
             shared_token_cache(config.base_url, config.login, config.password)
             if config.auth_type == SERVICE_ACCOUNT
@@ -95,21 +92,15 @@ class AtlasAsyncClient:
         )
 
     async def __aenter__(self) -> AtlasAsyncClient:
-        config = self.config
-        proxy = config.proxies.get("https") or config.proxies.get("all")
-        self._client = httpx.AsyncClient(
-            auth=httpx.DigestAuth(config.login, config.password) if config.auth_type == DIGEST else None,
-            verify=tls_context(config.verify),
-            proxy=proxy,
-            timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
-            headers={"User-Agent": "airflow-provider-atlas-restore"},
-        )
+        if self._shared is not None:
+            raise RuntimeError("AtlasAsyncClient is already in use: enter it once at a time")
+        self._shared = async_client_pool.borrow(self.config)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        shared, self._shared = self._shared, None
+        if shared is not None:
+            await async_client_pool.give_back(shared)
 
     async def run(self, request: ApiRequest, *, authorize: bool = True) -> Any:
         """
@@ -118,8 +109,16 @@ class AtlasAsyncClient:
         :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
         :param authorize: send the service account's bearer token (``False`` for the token request).
         """
-        retrying = self.retry.async_retrying(log=self.log, sleep=self.sleep)
-        return await retrying(self._send_once, request, authorize)
+        if self._retrying is None:
+            self._retrying = self.retry.async_retrying(log=self.log, sleep=self.sleep)
+        # A tenacity controller keeps per-call bookkeeping in thread-local (not task-local) state, so
+        # a call made while another is in flight (the token request inside a call) gets a copy.
+        retrying = self._retrying if self._runs == 0 else self._retrying.copy()
+        self._runs += 1
+        try:
+            return await retrying(self._send_once, request, authorize)
+        finally:
+            self._runs -= 1
 
     async def _fetch_token(self) -> AccessToken:
         token: AccessToken = await self.run(
@@ -139,13 +138,13 @@ class AtlasAsyncClient:
         return parse_answer(request, response.status_code, response.headers, response.content)
 
     async def _send(self, request: ApiRequest, token: str | None) -> httpx.Response:
-        if self._client is None:
+        if self._shared is None:
             raise RuntimeError("AtlasAsyncClient is used outside 'async with'")
         headers = dict(request.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            return await self._client.request(
+            return await self._shared.request(
                 request.method, request.url(self.config.base_url), headers=headers, content=request.content
             )
         except httpx.TransportError as error:
