@@ -32,7 +32,6 @@ from benchmarks.common import (
     log,
     median,
 )
-from benchmarks.experiments import diagnostic
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -113,6 +112,36 @@ def curl(job: dict[str, Any], fsync: bool = False) -> int:
         with open(target, "rb+") as handle:
             os.fsync(handle.fileno())
     return target.stat().st_size if done.returncode == 0 else 0
+
+
+@contextmanager
+def diagnostic(no_fsync: bool = False, no_checks: bool = False) -> Iterator[None]:
+    """
+    Not proposals: switch off the final fsync and/or the sha256 and gzip checks, to see their cost.
+
+    ``os.fsync`` is replaced process-wide for the block; ``StreamCheck`` then only counts bytes.
+    """
+    from airflow_provider_atlas_restore import download_progress
+
+    real_fsync = os.fsync
+    check_class = download_progress.StreamCheck
+    originals = {name: getattr(check_class, name) for name in ("count", "check_gzip", "finish")}
+
+    def count_only(check: Any, data: bytes) -> None:
+        check.bytes += len(data)
+
+    if no_fsync:
+        os.fsync = lambda fd: None
+    if no_checks:
+        check_class.count = count_only  # type: ignore[method-assign,assignment]
+        check_class.check_gzip = lambda check, data: None  # type: ignore[method-assign,assignment]
+        check_class.finish = lambda check, expected: None  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        os.fsync = real_fsync
+        for name, original in originals.items():
+            setattr(check_class, name, original)
 
 
 def _diagnosed(info: EmulatorInfo, job: dict[str, Any], **switches: bool) -> int:

@@ -150,25 +150,25 @@ def main() -> int:
                 detail=data,
             )
         )
-    for fig, label, data in (
+    for fig, label, times in (
         ("4i", "operator, sensor and hook modules", breakdown),
         ("4p", "what a DAG file imports: operator and sensor modules", dag_file),
     ):
-        share = data["added_us"] / data["airflow.sdk_us"]
+        share = times["added_us"] / times["airflow.sdk_us"]
         rows.append(
             Row(
                 fig,
                 f"import cost by `-X importtime` (cumulative us after airflow.sdk), {label}",
-                data["added_us"] / 1e6,
+                times["added_us"] / 1e6,
                 "s",
-                data["airflow.sdk_us"] / 1e6,
+                times["airflow.sdk_us"] / 1e6,
                 "airflow.sdk cumulative",
                 "<= 5% added",
                 share <= 0.05,
                 runs=runs,
                 ratio=1 + share,
                 note=f"added {100 * share:.1f}%",
-                detail=data,
+                detail=times,
             )
         )
     emit(rows)

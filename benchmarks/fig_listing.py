@@ -28,7 +28,6 @@ from benchmarks.common import (
     log,
     median,
 )
-from benchmarks.experiments import SYNTHETIC_JOBS, check_redaction, patched_redaction
 
 ACCEPT = {"Accept": "application/vnd.atlas.2023-01-01+json"}
 
@@ -84,12 +83,6 @@ def our_operator_listing(info: EmulatorInfo) -> list[dict[str, Any]]:
     )
     jobs: list[dict[str, Any]] = operator.execute({})
     return jobs
-
-
-def our_operator_listing_patched(info: EmulatorInfo) -> list[dict[str, Any]]:
-    """Our operator with the proposed redaction (experiment; see ``benchmarks/experiments.py``)."""
-    with patched_redaction():
-        return our_operator_listing(info)
 
 
 def our_hook_listing(info: EmulatorInfo, hook: Any = None) -> list[dict[str, Any]]:
@@ -208,17 +201,10 @@ def _emulator_cpu(control: Control, action: Any, runs: int) -> float:
 
 def wall_times(info: EmulatorInfo, control: Control, runs: int) -> list[Row]:
     """Figures 3 and 3b: wall time to list every job, with 30 ms latency and on bare loopback."""
-    jobs = our_hook_listing(info)
-    same = check_redaction(jobs)
-    if same != len(jobs) + len(SYNTHETIC_JOBS):
-        raise AssertionError(
-            f"the proposed redaction differs on {len(jobs) + len(SYNTHETIC_JOBS) - same} jobs"
-        )
     control("set", name="latency", value=0.03)
     slow = alternate(
         {
             "ours": lambda: our_operator_listing(info),
-            "ours_patched": lambda: our_operator_listing_patched(info),
             "http_operator": lambda: http_operator_listing(info, 100),
         },
         runs,
@@ -229,7 +215,6 @@ def wall_times(info: EmulatorInfo, control: Control, runs: int) -> list[Row]:
     fast = alternate(
         {
             "ours_operator": lambda: our_operator_listing(info),
-            "ours_patched": lambda: our_operator_listing_patched(info),
             "ours_hook": lambda: our_hook_listing(info),
             "limit": limit,
         },
@@ -241,7 +226,6 @@ def wall_times(info: EmulatorInfo, control: Control, runs: int) -> list[Row]:
     }
     ours3, base3 = median(slow["ours"]), median(slow["http_operator"])
     op, hook, lim = median(fast["ours_operator"]), median(fast["ours_hook"]), median(fast["limit"])
-    patched3, patched = median(slow["ours_patched"]), median(fast["ours_patched"])
     return [
         Row(
             "3",
@@ -270,28 +254,6 @@ def wall_times(info: EmulatorInfo, control: Control, runs: int) -> list[Row]:
                 "fastest runs: " + ", ".join(f"{name} {min(values):.3f} s" for name, values in fast.items())
             ),
             detail={"times": fast, "emulator_cpu_s": cpu},
-        ),
-        Row(
-            "3x",
-            "experiment: fig. 3 with the proposed redact_delivery_urls (monkeypatch)",
-            patched3,
-            "s",
-            base3,
-            "HttpOperator at 100/page, same latency",
-            "<= 0.2x baseline",
-            patched3 <= 0.2 * base3,
-            runs=runs,
-        ),
-        Row(
-            "3bx",
-            "experiment: fig. 3b with the proposed redact_delivery_urls (monkeypatch)",
-            patched,
-            "s",
-            lim,
-            "limit (as above)",
-            "<= 1.15x limit",
-            patched <= 1.15 * lim,
-            runs=fast_runs,
         ),
         Row(
             "3b'",

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from benchmarks.common import (
@@ -166,7 +166,7 @@ def one_run(info: EmulatorInfo, control: Control, count: int, poll: float, hold:
     }
 
 
-def run_count(count: int, runs: int, poll: float, hold: float, patch: str | None) -> dict[str, Any]:
+def run_count(count: int, runs: int, poll: float, hold: float) -> dict[str, Any]:
     """Warm-up and ``runs`` runs for one trigger count, in this interpreter."""
     import psutil
 
@@ -175,34 +175,20 @@ def run_count(count: int, runs: int, poll: float, hold: float, patch: str | None
     with environment(**connection_env(info)):
         import airflow_provider_atlas_restore.triggers.restore_job  # noqa: F401  (imported before measuring)
 
-        context: AbstractContextManager[None]
-        if patch == "shared_ssl":
-            from benchmarks.experiments import patched_shared_ssl_context
-
-            context = patched_shared_ssl_context()
-        elif patch == "shared_client":
-            from benchmarks.experiments import patched_shared_async_client
-
-            context = patched_shared_async_client()
-        else:
-            from contextlib import nullcontext
-
-            context = nullcontext()
-        with context:
-            rss_imported = psutil.Process().memory_info().rss
-            results = []
-            for index in range(runs + 1):
-                # The warm-up (10 triggers) warms imports and caches without taking a full run's time.
-                result = one_run(info, control, count if index else min(count, 10), poll, hold)
-                log(
-                    f"  {result['count']} triggers{' (' + patch + ')' if patch else ''}, run {index + 1}/{runs + 1}: "
-                    f"{result['wall_s']:.1f}s, {result['requests_per_poll']:.3f} req/poll, "
-                    f"peak RSS {result['rss_peak'] / 2**20:.0f} MiB, lag p99 {result['lag_p99_ms']:.0f} ms"
-                )
-                if index:
-                    results.append(result)
+        rss_imported = psutil.Process().memory_info().rss
+        results = []
+        for index in range(runs + 1):
+            # The warm-up (10 triggers) warms imports and caches without taking a full run's time.
+            result = one_run(info, control, count if index else min(count, 10), poll, hold)
+            log(
+                f"  {result['count']} triggers, run {index + 1}/{runs + 1}: "
+                f"{result['wall_s']:.1f}s, {result['requests_per_poll']:.3f} req/poll, "
+                f"peak RSS {result['rss_peak'] / 2**20:.0f} MiB, lag p99 {result['lag_p99_ms']:.0f} ms"
+            )
+            if index:
+                results.append(result)
     control.close()
-    summary: dict[str, Any] = {"count": count, "patch": patch, "runs": results, "rss_imported": rss_imported}
+    summary: dict[str, Any] = {"count": count, "runs": results, "rss_imported": rss_imported}
     for key in results[0]:
         values = [r[key] for r in results if isinstance(r[key], (int, float))]
         if values and key != "count":
@@ -211,11 +197,9 @@ def run_count(count: int, runs: int, poll: float, hold: float, patch: str | None
     return summary
 
 
-def _spawn(count: int, runs: int, poll: float, hold: float, patch: str | None) -> dict[str, Any]:
+def _spawn(count: int, runs: int, poll: float, hold: float) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.fig_triggers", "--count", str(count), "--runs", str(runs)]
     command += ["--poll", str(poll), "--hold", str(hold)]
-    if patch:
-        command += ["--patch", patch]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, timeout=600, check=True, env=os.environ)
     line = next(line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX))
     summary: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])["extra"]
@@ -261,27 +245,15 @@ def main() -> int:
     parser.add_argument(
         "--hold", type=float, default=3.0, help="seconds all triggers wait together before the jobs get ready"
     )
-    parser.add_argument("--patch", default=None, choices=["shared_ssl", "shared_client"])
-    parser.add_argument(
-        "--no-experiment", action="store_true", help="skip 1,000 triggers with the proposed fix"
-    )
     args = parser.parse_args()
     if args.count is not None:
-        summary = run_count(args.count, args.runs, args.poll, args.hold, args.patch)
+        summary = run_count(args.count, args.runs, args.poll, args.hold)
         print(RESULT_PREFIX + json.dumps({"rows": [], "extra": summary}), flush=True)
         return 0
     rows = []
     for count in (int(c) for c in args.counts.split(",")):
         log(f"figure 5: {count} triggers")
-        rows.append(_row("5", _spawn(count, args.runs, args.poll, args.hold, None), ""))
-    if not args.no_experiment:
-        experiment_runs = 3  # experiments: fewer runs, to keep `make bench` near 12 minutes
-        log("figure 5 experiment: 1000 triggers sharing one SSL context")
-        summary = _spawn(1000, experiment_runs, args.poll, args.hold, "shared_ssl")
-        rows.append(_row("5x", summary, " (experiment: shared SSL context)"))
-        log("figure 5 experiment: 1000 triggers sharing one httpx client")
-        summary = _spawn(1000, experiment_runs, args.poll, args.hold, "shared_client")
-        rows.append(_row("5y", summary, " (experiment: one shared httpx client)"))
+        rows.append(_row("5", _spawn(count, args.runs, args.poll, args.hold), ""))
     emit(rows)
     return 0
 
