@@ -92,15 +92,16 @@ class PartFile:
         # Not isinstance(self.temp, Path): on Airflow 2.11 ObjectStoragePath is a Path subclass.
         return not isinstance(self.temp, ObjectStoragePath)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """
         Append ``data`` to the temporary file.
 
-        :param data: the next bytes.
+        :param data: the next bytes; a view of a buffer that is reused once this returns is fine.
         """
         if self._handle is None:
             raise AtlasDestinationError(f"{self.temp} is already closed.")
-        self._handle.write(data)
+        # Local files take the view as it is; object storage writers may keep what they are given.
+        self._handle.write(data if self.is_local else bytes(data))
         self._written += len(data)
         if self._written - self._writeback_end >= WRITEBACK_STEP and self._can_write_back:
             self._write_back(self._handle)

@@ -57,7 +57,7 @@ class StreamCheck:
         """Return the hex sha256 of the bytes seen so far."""
         return self._sha256.hexdigest()
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         """
         Account for the next chunk of the download: :meth:`count` it, then :meth:`check_gzip` it.
 
@@ -66,7 +66,7 @@ class StreamCheck:
         self.count(data)
         self.check_gzip(data)
 
-    def count(self, data: bytes) -> None:
+    def count(self, data: bytes | memoryview) -> None:
         """
         Count and hash the next chunk; one half of :meth:`update`, which may run in its own thread.
 
@@ -75,7 +75,7 @@ class StreamCheck:
         self.bytes += len(data)
         self._sha256.update(data)
 
-    def check_gzip(self, data: bytes) -> None:
+    def check_gzip(self, data: bytes | memoryview) -> None:
         """
         Inflate the next chunk and drop the output; the other half of :meth:`update`.
 
@@ -89,7 +89,7 @@ class StreamCheck:
                 f"{self.file_name} is not a valid gzip archive: {error} (near byte {self._gzip_bytes})."
             ) from None
 
-    def _inflate(self, data: bytes) -> None:
+    def _inflate(self, data: bytes | memoryview) -> None:
         while data:
             if self._between_members:
                 if not _GZIP_MAGIC.startswith(data[:2]):

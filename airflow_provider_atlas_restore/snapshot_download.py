@@ -36,7 +36,7 @@ from airflow_provider_atlas_restore.download_links import (
     download_session,
     mask_link,
 )
-from airflow_provider_atlas_restore.download_pipeline import ChunkPipeline
+from airflow_provider_atlas_restore.download_pipeline import Chunk, ChunkPipeline, receive
 from airflow_provider_atlas_restore.download_progress import (
     AtlasDownloadError,
     CorruptDownloadError,
@@ -354,12 +354,12 @@ class SnapshotDownloader:
         """
         check, part, total = transfer.check, transfer.part, transfer.total
         received = check.bytes
-        reader = response.raw.stream(self.chunk_size, decode_content=False)
+        body = receive(response.raw, self.chunk_size)
         stages = [("write", self._writer(part)), ("sha256", check.count), ("gzip", check.check_gzip)]
         with ChunkPipeline(stages) as pipeline:
             while True:
                 try:
-                    chunk = next(reader, None)
+                    chunk, release = next(body, (b"", None))
                 except _READ_ERRORS as error:
                     pipeline.finish()
                     if total is not None and check.gzip_complete and check.bytes < total:
@@ -371,18 +371,18 @@ class SnapshotDownloader:
                     raise _Interrupted(
                         f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
                     ) from None
-                if chunk is None:
+                if not chunk:
                     pipeline.finish()
                     return
-                pipeline.put(chunk)
+                pipeline.put(chunk, release)
                 received += len(chunk)
                 transfer.progress.update(received, total)
 
     @staticmethod
-    def _writer(part: PartFile) -> Callable[[bytes], None]:
+    def _writer(part: PartFile) -> Callable[[Chunk], None]:
         """Return the write stage: append to the part file, with an error that names the file."""
 
-        def write(chunk: bytes) -> None:
+        def write(chunk: Chunk) -> None:
             try:
                 part.write(chunk)
             except OSError as error:

@@ -144,6 +144,12 @@ def diagnostic(no_fsync: bool = False, no_checks: bool = False) -> Iterator[None
             setattr(check_class, name, original)
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its finished children (curl)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def _diagnosed(info: EmulatorInfo, job: dict[str, Any], **switches: bool) -> int:
     with diagnostic(**switches):
         return ours(info, job)
@@ -160,6 +166,9 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
         actions["diag_no_fsync"] = lambda job: _diagnosed(info, job, no_fsync=True)
         actions["diag_no_fsync_no_checks"] = lambda job: _diagnosed(info, job, no_fsync=True, no_checks=True)
     times: dict[str, list[float]] = {name: [] for name in actions}
+    # CPU seconds per run: the client (this process and its children, i.e. curl) and the emulator.
+    client_cpu: dict[str, list[float]] = {name: [] for name in actions}
+    server_cpu: dict[str, list[float]] = {name: [] for name in actions}
     added: list[int] = []
     peaks: list[int] = []
     length = 0
@@ -171,13 +180,17 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
             gc.collect()
             sampler = PeakRss()
             with sampler.running():
+                server_before, client_before = control("cpu"), _cpu_seconds()
                 started = time.perf_counter()
                 written = action(job)
                 seconds = time.perf_counter() - started
+                client_spent, server_spent = _cpu_seconds() - client_before, control("cpu") - server_before
             if written != length:
                 raise AssertionError(f"{name} wrote {written} bytes of {length}")
             if index:
                 times[name].append(seconds)
+                client_cpu[name].append(client_spent)
+                server_cpu[name].append(server_spent)
                 if name == "ours":
                     added.append(sampler.peak - sampler.before)
                     peaks.append(sampler.peak)
@@ -187,6 +200,12 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
             + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items() if t)
         )
     speed = {name: length / median(values) / 1e6 for name, values in times.items()}
+    per_gib = length / GIB
+    cpu = {name: (median(client_cpu[name]) / per_gib, median(server_cpu[name]) / per_gib) for name in actions}
+    log(
+        "  CPU s per GiB (client, emulator): "
+        + ", ".join(f"{n} {c:.2f}, {e:.2f}" for n, (c, e) in cpu.items())
+    )
     log("  MB/s: " + ", ".join(f"{name} {value:.0f}" for name, value in speed.items()))
     peak, grown = max(peaks), max(added)
     gib = f"{size / GIB:.0f} GiB" if size >= GIB else f"{size / MIB:.0f} MiB"
@@ -220,8 +239,12 @@ def throughput(info: EmulatorInfo, control: Control, size: int, runs: int, diagn
             ">= 0.9x curl",
             speed["ours"] >= 0.9 * speed["curl"],
             runs=runs,
-            note=f"curl -o then fsync: {speed['curl_fsync']:.0f} MB/s ({speed['ours'] / speed['curl_fsync']:.2f}x)",
-            detail={"times": times, "length": length, "mb_per_s": speed},
+            note=(
+                f"curl -o then fsync: {speed['curl_fsync']:.0f} MB/s ({speed['ours'] / speed['curl_fsync']:.2f}x); "
+                f"CPU s per GiB, client + emulator: ours {cpu['ours'][0]:.2f} + {cpu['ours'][1]:.2f}, "
+                f"curl {cpu['curl'][0]:.2f} + {cpu['curl'][1]:.2f}"
+            ),
+            detail={"times": times, "length": length, "mb_per_s": speed, "cpu_s_per_gib": cpu},
         ),
         Row(
             "6m",

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
+import io
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+import urllib3
 
-from airflow_provider_atlas_restore.download_pipeline import ChunkPipeline
+from airflow_provider_atlas_restore.download_pipeline import (
+    DEFAULT_QUEUE_DEPTH,
+    BufferPool,
+    Chunk,
+    ChunkPipeline,
+    receive,
+)
 
 CHUNKS = [bytes([n]) * (n + 1) for n in range(200)]
 
@@ -94,13 +104,15 @@ def test_stages_drop_what_follows_a_failure():
 
 def test_leaving_the_block_with_an_error_stops_the_threads_without_the_rest():
     processed: list[bytes] = []
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def slow(chunk: bytes) -> None:
+        started.set()
         release.wait()
         processed.append(chunk)
 
     def interrupt(pipeline: ChunkPipeline) -> None:
+        started.wait()  # the stage holds the first chunk
         # Let the stage go on only once the block has been left.
         threading.Thread(target=lambda: (wait_until(lambda: pipeline.stopping), release.set())).start()
         raise KeyboardInterrupt
@@ -125,3 +137,110 @@ def test_threads_end_with_the_block():
 def test_bad_arguments_are_refused(stages, depth, message):
     with pytest.raises(ValueError, match=message):
         ChunkPipeline(stages, depth=depth)
+
+
+def test_each_chunk_is_released_once_after_every_stage_is_done_with_it():
+    seen: dict[str, list[bytes]] = {"write": [], "sha256": []}
+    released: list[int] = []
+
+    def record(name: str) -> Callable[[Chunk], None]:
+        return lambda chunk: seen[name].append(bytes(chunk))
+
+    def release(index: int) -> Callable[[], None]:
+        def done() -> None:
+            # Released only once both stages have the chunk: nothing may still read the buffer.
+            assert all(len(chunks) > index for chunks in seen.values())
+            released.append(index)
+
+        return done
+
+    with ChunkPipeline([(name, record(name)) for name in seen], depth=2) as pipeline:
+        for index, chunk in enumerate(CHUNKS):
+            pipeline.put(chunk, release(index))
+        pipeline.finish()
+    assert sorted(released) == list(range(len(CHUNKS)))
+
+
+def test_chunks_dropped_after_a_failure_are_released_too():
+    released: list[int] = []
+
+    def fail(chunk: Chunk) -> None:
+        raise Boom("corrupt")
+
+    def put_ten(pipeline: ChunkPipeline) -> None:
+        for index, chunk in enumerate(CHUNKS[:10]):
+            pipeline.put(chunk, lambda index=index: released.append(index))
+        pipeline.finish()
+
+    pipeline = ChunkPipeline([("gzip", fail), ("write", lambda chunk: None)], depth=len(CHUNKS))
+    with pytest.raises(Boom), pipeline:
+        put_ten(pipeline)
+    assert sorted(released) == list(range(10))
+
+
+def test_buffer_pool_lends_each_buffer_once_until_it_is_given_back():
+    pool = BufferPool(2, 16)
+    first, second = pool.take(), pool.take()
+    assert first is not second
+    assert len(first) == len(second) == 16
+    taken: list[bytearray] = []
+    waiting = threading.Thread(target=lambda: taken.append(pool.take()))
+    waiting.start()
+    waiting.join(timeout=0.2)
+    assert waiting.is_alive()  # every buffer is out: the taker waits
+    assert taken == []
+    pool.give_back(second)
+    waiting.join(timeout=10)
+    assert taken == [second]
+
+
+class ServedBody:
+    """An HTTP answer with ``body`` behind a real socket pair, read through ``http.client``."""
+
+    def __init__(self, body: bytes, content_length: int) -> None:
+        self.near, far = socket.socketpair()
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {content_length}\r\n\r\n".encode()
+        threading.Thread(target=lambda: (far.sendall(head + body), far.close()), daemon=True).start()
+        self.response = http.client.HTTPResponse(self.near)
+        self.response.begin()
+
+
+def test_received_chunks_are_views_of_reused_buffers_with_the_whole_body():
+    body = bytes(range(256)) * 4096  # 1 MiB
+    served = ServedBody(body, len(body))
+    raw = urllib3.HTTPResponse(body=served.response, preload_content=False)
+    received = bytearray()
+    buffers: set[int] = set()
+    for chunk, release in receive(raw, 64 << 10):
+        assert isinstance(chunk, memoryview)
+        assert release is not None
+        buffers.add(id(chunk.obj))
+        received += chunk
+        release()
+    assert received == body
+    assert len(buffers) <= DEFAULT_QUEUE_DEPTH + 2  # 16 chunks through a few buffers
+
+
+def drain(chunks: Iterator[tuple[Chunk, Callable[[], None] | None]]) -> int:
+    """Read every chunk, releasing each; return the bytes read."""
+    total = 0
+    for chunk, release in chunks:
+        total += len(chunk)
+        if release is not None:
+            release()
+    return total
+
+
+def test_a_body_shorter_than_its_content_length_is_incomplete():
+    served = ServedBody(b"x" * 1000, 5000)
+    raw = urllib3.HTTPResponse(body=served.response, preload_content=False)
+    with pytest.raises(http.client.IncompleteRead):
+        drain(receive(raw, 512))
+
+
+def test_other_bodies_are_read_with_urllib3_stream():
+    raw = urllib3.HTTPResponse(body=io.BytesIO(b"abc" * 1000), preload_content=False)
+    chunks = list(receive(raw, 1000))
+    assert [len(chunk) for chunk, _ in chunks] == [1000, 1000, 1000]
+    assert b"".join(bytes(chunk) for chunk, _ in chunks) == b"abc" * 1000
+    assert all(release is None for _, release in chunks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,20 +17,12 @@ from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.testing.clock import ManualClock
 from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
-from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from tests.trigger_runs import job_requests, make_trigger, new_job, run_triggers
 
 
 @pytest.fixture(autouse=True)
 def _pool_starts_empty() -> None:
     assert len(async_client_pool) == 0
-
-
-def new_job(emulator: Any, ready_after: float = 0.0) -> str:
-    seed = emulator.seed
-    job = emulator.add_restore_job(
-        seed.group_id, seed.cluster_name, snapshot_id=seed.snapshot_ids[0], ready_after=ready_after
-    )
-    return str(job["id"])
 
 
 def config_for(emulator: Any, **changes: Any) -> AtlasConnectionConfig:
@@ -49,52 +41,25 @@ async def poll(client: AtlasAsyncClient, emulator: Any, job_id: str) -> dict[str
     return await client.get_restore_job(emulator.seed.group_id, emulator.seed.cluster_name, job_id)
 
 
-def make_trigger(emulator: Any, job_id: str) -> AtlasRestoreJobTrigger:
-    return AtlasRestoreJobTrigger(
-        atlas_conn_id="mongodb_atlas_default",
-        group_id=emulator.seed.group_id,
-        cluster_name=emulator.seed.cluster_name,
-        restore_job_id=job_id,
-        poll_interval=0.01,
-        timeout_at=time.time() + 30,
-    )
+def ready_after(emulator: Any, polls: int, shared_clients_seen: set[int]) -> Callable[[], Awaitable[None]]:
+    """Make the jobs ready once ``polls`` polls were answered, noting the shared clients meanwhile."""
 
+    async def watch() -> None:
+        while job_requests(emulator, status=200) < polls:
+            shared_clients_seen.update(id(client) for client in async_client_pool.clients())
+            await asyncio.sleep(0.002)
+        emulator.clock.advance(60)
 
-async def first_event(trigger: AtlasRestoreJobTrigger) -> dict[str, Any]:
-    async for event in trigger.run():
-        return dict(event.payload)
-    raise AssertionError("the trigger ended without an event")
-
-
-def run_triggers(triggers: list[AtlasRestoreJobTrigger], beside: Any = None) -> list[dict[str, Any]]:
-    """Run every trigger to its event in one loop, with ``beside()`` running next to them."""
-
-    async def collect() -> list[dict[str, Any]]:
-        side = asyncio.ensure_future(beside()) if beside else None
-        events = await asyncio.gather(*(first_event(trigger) for trigger in triggers))
-        if side:
-            side.cancel()
-        return list(events)
-
-    return asyncio.run(asyncio.wait_for(collect(), timeout=60))
-
-
-def job_requests(emulator: Any, **filters: Any) -> int:
-    return emulator.stats.count(route="get_restore_job", method="GET", **filters)
+    return watch
 
 
 def test_fifty_triggers_pay_one_challenge_then_one_request_a_poll(atlas_emulator, emulator_connection):
     job_ids = [new_job(atlas_emulator, ready_after=60.0) for _ in range(50)]
     shared_clients_seen: set[int] = set()
 
-    async def ready_after_three_rounds() -> None:
-        while job_requests(atlas_emulator, status=200) < 150:
-            shared_clients_seen.update(id(client) for client in async_client_pool.clients())
-            await asyncio.sleep(0.002)
-        atlas_emulator.clock.advance(60)
-
     events = run_triggers(
-        [make_trigger(atlas_emulator, job_id) for job_id in job_ids], ready_after_three_rounds
+        [make_trigger(atlas_emulator, job_id) for job_id in job_ids],
+        ready_after(atlas_emulator, 150, shared_clients_seen),
     )
 
     assert [event["status"] for event in events] == ["success"] * 50
@@ -114,7 +79,7 @@ def test_connections_that_differ_do_not_share_a_client(atlas_emulator, differs_b
             other, other_config = atlas_emulator, config_for(atlas_emulator, login="otherpublickey")
         else:
             other, other_config = other_emulator, config_for(other_emulator)
-        job_id, other_job_id = new_job(atlas_emulator), new_job(other)
+        job_id, other_job_id = new_job(atlas_emulator, ready_after=0.0), new_job(other, ready_after=0.0)
 
         async def both() -> tuple[Any, ...]:
             async with (
@@ -135,7 +100,7 @@ def test_connections_that_differ_do_not_share_a_client(atlas_emulator, differs_b
 
 
 def test_event_loops_one_after_another_never_share_a_client(atlas_emulator):
-    job_id = new_job(atlas_emulator)
+    job_id = new_job(atlas_emulator, ready_after=0.0)
     config = config_for(atlas_emulator)
     left_open = AtlasAsyncClient(config)
 
@@ -160,7 +125,7 @@ def test_event_loops_one_after_another_never_share_a_client(atlas_emulator):
 
 
 def test_event_loops_in_two_threads_get_a_client_each_and_close_both(atlas_emulator):
-    job_id = new_job(atlas_emulator)
+    job_id = new_job(atlas_emulator, ready_after=0.0)
     config = config_for(atlas_emulator)
     both_inside = threading.Barrier(2, timeout=30)
     seen: list[list[Any]] = []
@@ -189,7 +154,7 @@ def test_event_loops_in_two_threads_get_a_client_each_and_close_both(atlas_emula
 
 
 def test_an_error_inside_async_with_still_gives_the_client_back(atlas_emulator):
-    job_id = new_job(atlas_emulator)
+    job_id = new_job(atlas_emulator, ready_after=0.0)
     config = config_for(atlas_emulator)
 
     async def fail_inside_while_another_user_stays() -> Any:
@@ -213,7 +178,7 @@ def test_wrong_password_fails_every_trigger_without_deadlock(atlas_emulator, mon
     monkeypatch.setenv(
         "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps({**connection, "password": "wrong-key"})
     )
-    job_ids = [new_job(atlas_emulator) for _ in range(10)]
+    job_ids = [new_job(atlas_emulator, ready_after=0.0) for _ in range(10)]
 
     events = run_triggers([make_trigger(atlas_emulator, job_id) for job_id in job_ids])
 
@@ -225,7 +190,7 @@ def test_wrong_password_fails_every_trigger_without_deadlock(atlas_emulator, mon
 def test_first_request_503_is_retried_by_its_trigger_alone(atlas_emulator, emulator_connection, monkeypatch):
     monkeypatch.setattr("airflow_provider_atlas_restore.retry.RetryPolicy.initial_wait", 0.01)
     atlas_emulator.faults.add(route="get_restore_job", kind="status", status=503, count=1)
-    job_ids = [new_job(atlas_emulator) for _ in range(10)]
+    job_ids = [new_job(atlas_emulator, ready_after=0.0) for _ in range(10)]
 
     events = run_triggers([make_trigger(atlas_emulator, job_id) for job_id in job_ids])
 
@@ -239,14 +204,9 @@ def test_service_account_triggers_share_one_client_and_one_token(atlas_emulator,
     job_ids = [new_job(atlas_emulator, ready_after=60.0) for _ in range(20)]
     shared_clients_seen: set[int] = set()
 
-    async def ready_after_two_rounds() -> None:
-        while job_requests(atlas_emulator, status=200) < 40:
-            shared_clients_seen.update(id(client) for client in async_client_pool.clients())
-            await asyncio.sleep(0.002)
-        atlas_emulator.clock.advance(60)
-
     events = run_triggers(
-        [make_trigger(atlas_emulator, job_id) for job_id in job_ids], ready_after_two_rounds
+        [make_trigger(atlas_emulator, job_id) for job_id in job_ids],
+        ready_after(atlas_emulator, 40, shared_clients_seen),
     )
 
     assert [event["status"] for event in events] == ["success"] * 20

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import time
 
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
-from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from tests.trigger_runs import make_trigger, run_triggers
 
 
 def token_requests(emulator, **filters) -> int:
@@ -131,30 +129,6 @@ def test_token_and_secret_never_appear_in_logs_or_errors(
     assert token
     assert token not in output
     assert secret not in output
-
-
-def run_triggers(triggers):
-    async def collect():
-        return await asyncio.gather(*[_first_event(trigger) for trigger in triggers])
-
-    return asyncio.run(asyncio.wait_for(collect(), timeout=60))
-
-
-async def _first_event(trigger):
-    async for event in trigger.run():
-        return event.payload
-    return None
-
-
-def make_trigger(emulator, job_id):
-    return AtlasRestoreJobTrigger(
-        atlas_conn_id="mongodb_atlas_default",
-        group_id=emulator.seed.group_id,
-        cluster_name=emulator.seed.cluster_name,
-        restore_job_id=job_id,
-        poll_interval=0.01,
-        timeout_at=time.time() + 30,
-    )
 
 
 def test_deferred_wait_works_with_a_service_account(atlas_emulator, service_account_connection):

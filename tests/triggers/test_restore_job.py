@@ -10,18 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
-
-
-def make_trigger(emulator: Any, job_id: str, **arguments: Any) -> AtlasRestoreJobTrigger:
-    seed = emulator.seed
-    defaults = {"poll_interval": 0.01, "timeout_at": time.time() + 30}
-    return AtlasRestoreJobTrigger(
-        atlas_conn_id="mongodb_atlas_default",
-        group_id=seed.group_id,
-        cluster_name=seed.cluster_name,
-        restore_job_id=job_id,
-        **{**defaults, **arguments},
-    )
+from tests.trigger_runs import job_requests, make_trigger, new_job
 
 
 def run_trigger(trigger: AtlasRestoreJobTrigger, while_running: Any = None) -> list[dict[str, Any]]:
@@ -35,21 +24,6 @@ def run_trigger(trigger: AtlasRestoreJobTrigger, while_running: Any = None) -> l
         return events
 
     return asyncio.run(asyncio.wait_for(collect(), timeout=60))
-
-
-def new_job(emulator: Any, **arguments: Any) -> str:
-    seed = emulator.seed
-    job = emulator.add_restore_job(
-        seed.group_id,
-        seed.cluster_name,
-        snapshot_id=seed.snapshot_ids[0],
-        **{"ready_after": 3600.0, **arguments},
-    )
-    return job["id"]
-
-
-def job_requests(emulator: Any, **filters: Any) -> int:
-    return emulator.stats.count(route="get_restore_job", method="GET", **filters)
 
 
 def test_ready_after_n_polls_costs_n_plus_one_requests(atlas_emulator, emulator_connection):
