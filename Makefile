@@ -61,7 +61,7 @@ demo: install
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work
 
-# Benchmarks beside their baselines (`make bench`, about 12 min on 2 cores; see benchmarks/README.md).
+# Benchmarks beside their baselines (`make bench`, about 7 min on 2 cores; see benchmarks/README.md).
 # Their own virtualenv, built like the main one, adds the HTTP provider (a baseline) and profilers.
 HTTP_PROVIDER_VERSION ?= 6.3.0
 VENV_BENCH ?= .venv-bench
