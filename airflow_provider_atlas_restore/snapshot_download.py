@@ -350,7 +350,7 @@ class SnapshotDownloader:
 
         This thread receives; writing, hashing and the gzip check run in threads of their own
         (:class:`~airflow_provider_atlas_restore.download_pipeline.ChunkPipeline`), so the four
-        overlap. On a dropped connection both have caught up before ``check.bytes`` is read.
+        overlap. On a dropped connection all three have caught up before ``check.bytes`` is read.
         """
         check, part, total = transfer.check, transfer.part, transfer.total
         received = check.bytes
