@@ -9,31 +9,14 @@ are read whole and not parsed, over one keep-alive connection. What remains is t
 from __future__ import annotations
 
 import argparse
-import hashlib
 import http.client
 import re
 import time
 
+from airflow_provider_atlas_restore.testing.digest import authorization_header
 from benchmarks.common import Control, EmulatorInfo, Row, emit, log, median
 
-REALM = "MMS Public API"
 ACCEPT = "application/vnd.atlas.2023-01-01+json"
-CNONCE = "0a4f113b5c7d9e21"
-
-
-def _md5(text: str) -> str:
-    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def authorization(info: EmulatorInfo, nonce: str, method: str, uri: str, nc: int) -> str:
-    """Return an ``Authorization: Digest`` value for one request."""
-    ha1 = _md5(f"{info.public_key}:{REALM}:{info.private_key}")
-    ha2 = _md5(f"{method}:{uri}")
-    response = _md5(f"{ha1}:{nonce}:{nc:08x}:{CNONCE}:auth:{ha2}")
-    return (
-        f'Digest username="{info.public_key}", realm="{REALM}", nonce="{nonce}", uri="{uri}", '
-        f'response="{response}", algorithm=MD5, qop=auth, nc={nc:08x}, cnonce="{CNONCE}"'
-    )
 
 
 class RawClient:
@@ -56,7 +39,9 @@ class RawClient:
         prepared = []
         for _ in range(count):
             self.nc += 1
-            auth = authorization(self.info, self.nonce, "GET", uri, self.nc)
+            auth = authorization_header(
+                self.info.public_key, self.info.private_key, "GET", uri, self.nonce, self.nc
+            )
             prepared.append({"Accept": ACCEPT, "Authorization": auth})
         return prepared
 

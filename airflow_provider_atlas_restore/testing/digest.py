@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from airflow_provider_atlas_restore.testing.clock import Clock
 
-__all__ = ["REALM", "DigestAuthenticator", "DigestOutcome", "parse_auth_params"]
+__all__ = [
+    "REALM",
+    "DigestAuthenticator",
+    "DigestOutcome",
+    "authorization_header",
+    "digest_response",
+    "parse_auth_params",
+]
 
 REALM = "MMS Public API"
 _PARAM_RE = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
@@ -36,6 +43,47 @@ class _Nonce:
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def digest_response(
+    username: str, password: str, method: str, uri: str, nonce: str, nc: str, cnonce: str
+) -> str:
+    """
+    Return the ``response`` value of a Digest ``Authorization`` (MD5, ``qop="auth"``, realm :data:`REALM`).
+
+    :param username: the user (an API public key).
+    :param password: the password (the private key).
+    :param method: the HTTP method.
+    :param uri: the request target as sent (path and query).
+    :param nonce: the server's nonce.
+    :param nc: the nonce count, as 8 hex digits.
+    :param cnonce: the client's nonce.
+    """
+    ha1 = _md5(f"{username}:{REALM}:{password}")
+    ha2 = _md5(f"{method}:{uri}")
+    return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+
+
+def authorization_header(
+    username: str, password: str, method: str, uri: str, nonce: str, nc: int, cnonce: str = "0a4f113b5c7d9e21"
+) -> str:
+    """
+    Return a whole ``Authorization: Digest`` value, for raw HTTP clients of the emulator.
+
+    :param username: the user (an API public key).
+    :param password: the password (the private key).
+    :param method: the HTTP method.
+    :param uri: the request target as sent (path and query).
+    :param nonce: the nonce of the server's challenge.
+    :param nc: the nonce count: 1 for the first request with ``nonce``, then 2, 3...
+    :param cnonce: the client's nonce.
+    """
+    count = f"{nc:08x}"
+    response = digest_response(username, password, method, uri, nonce, count, cnonce)
+    return (
+        f'Digest username="{username}", realm="{REALM}", nonce="{nonce}", uri="{uri}", '
+        f'response="{response}", algorithm=MD5, qop=auth, nc={count}, cnonce="{cnonce}"'
+    )
 
 
 def parse_auth_params(value: str) -> dict[str, str]:
@@ -115,9 +163,7 @@ class DigestAuthenticator:
             or not re.fullmatch(r"[0-9a-fA-F]{8}", p["nc"])
         ):
             return DigestOutcome.INVALID, username
-        ha1 = _md5(f"{username}:{REALM}:{password}")
-        ha2 = _md5(f"{method}:{p['uri']}")
-        expected = _md5(f"{ha1}:{p['nonce']}:{p['nc']}:{p['cnonce']}:auth:{ha2}")
+        expected = digest_response(username, password, method, p["uri"], p["nonce"], p["nc"], p["cnonce"])
         if not hmac.compare_digest(expected, p["response"].lower()):
             return DigestOutcome.INVALID, username
         count = int(p["nc"], 16)

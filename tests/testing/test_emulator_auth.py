@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -13,7 +12,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
-from airflow_provider_atlas_restore.testing.digest import parse_auth_params
+from airflow_provider_atlas_restore.testing.digest import authorization_header, parse_auth_params
 from tests.testing.conftest import V2_MEDIA, Urls
 
 CHALLENGE_RE = re.compile(
@@ -82,16 +81,7 @@ def test_expired_nonce_gets_stale_true_and_the_client_recovers(
 
 
 def _authorization(emu: AtlasEmulator, nonce: str, uri: str, nc: int, password: str) -> str:
-    def md5(text: str) -> str:
-        return hashlib.md5(text.encode()).hexdigest()
-
-    ha1 = md5(f"{emu.public_key}:MMS Public API:{password}")
-    ha2 = md5(f"GET:{uri}")
-    response = md5(f"{ha1}:{nonce}:{nc:08x}:abc:auth:{ha2}")
-    return (
-        f'Digest username="{emu.public_key}", realm="MMS Public API", nonce="{nonce}", uri="{uri}", '
-        f'algorithm=MD5, response="{response}", qop=auth, nc={nc:08x}, cnonce="abc"'
-    )
+    return authorization_header(emu.public_key, password, "GET", uri, nonce, nc, cnonce="abc")
 
 
 def test_increasing_nonce_counts_are_accepted_and_a_replayed_one_is_stale(
