@@ -194,3 +194,13 @@ def service_account_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPa
     connection["extra"]["auth_type"] = "service_account"
     monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
     return client_id, secret
+
+
+@pytest.fixture
+def hostile_server() -> Any:
+    """Return a started :class:`~tests.hostile_server.HostileServer` on loopback; stopped after the test."""
+    from tests.hostile_server import HostileServer
+
+    server = HostileServer().start()
+    yield server
+    server.stop()
