@@ -8,8 +8,12 @@ to :class:`Reply`; every request it read is kept in :attr:`HostileServer.request
 
 from __future__ import annotations
 
+import datetime
 import functools
+import ipaddress
 import socket
+import ssl
+import tempfile
 import threading
 import time
 import zlib
@@ -93,18 +97,70 @@ def gzip_bomb(inflated_size: int) -> bytes:
     return b"".join(parts)
 
 
+def self_signed_certificate(folder: str) -> tuple[str, str]:
+    """
+    Write a self-signed certificate for 127.0.0.1 and its key into ``folder``; return both paths.
+
+    :param folder: where to write ``cert.pem`` and ``key.pem``.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = f"{folder}/cert.pem", f"{folder}/key.pem"
+    with open(cert_path, "wb") as handle:
+        handle.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as handle:
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    return cert_path, key_path
+
+
 class HostileServer:
     """
     A threaded raw-socket HTTP/1.1 server on 127.0.0.1 that answers as :attr:`handler` says.
 
     :param handler: returns the reply to each request; by default ``200 {}``.
+    :param tls: serve https with a self-signed certificate, whose file is :attr:`ca_file`.
     """
 
-    def __init__(self, handler: Callable[[SeenRequest], Reply] | None = None) -> None:
+    def __init__(self, handler: Callable[[SeenRequest], Reply] | None = None, *, tls: bool = False) -> None:
         self.handler: Callable[[SeenRequest], Reply] = handler or (
             lambda request: Reply(headers=[("Content-Type", "application/json")], body=b"{}")
         )
         self.requests: list[SeenRequest] = []
+        #: Body bytes written to clients so far, over every connection.
+        self.bytes_sent = 0
+        self.ca_file: str | None = None
+        self._tls: ssl.SSLContext | None = None
+        if tls:
+            self._folder = tempfile.TemporaryDirectory(prefix="hostile-tls-")
+            self.ca_file, key_file = self_signed_certificate(self._folder.name)
+            self._tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            self._tls.load_cert_chain(self.ca_file, key_file)
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=64)
         self._listener.settimeout(0.2)
         self._stopping = threading.Event()
@@ -118,8 +174,8 @@ class HostileServer:
 
     @property
     def base_url(self) -> str:
-        """Return ``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.port}"
+        """Return ``http://127.0.0.1:<port>`` (``https`` when serving TLS)."""
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> HostileServer:
         """Start accepting connections; return the server."""
@@ -133,6 +189,8 @@ class HostileServer:
         self._listener.close()
         for thread in self._threads:
             thread.join(timeout=5)
+        if self._tls is not None:
+            self._folder.cleanup()
 
     def _accept(self) -> None:
         while not self._stopping.is_set():
@@ -148,6 +206,8 @@ class HostileServer:
         connection.settimeout(5)
         buffered = b""
         try:
+            if self._tls is not None:
+                connection = self._tls.wrap_socket(connection, server_side=True)
             while not self._stopping.is_set():
                 request, buffered = self._read_request(connection, buffered)
                 if request is None:
@@ -202,4 +262,5 @@ class HostileServer:
             if reply.delay_between_chunks:
                 time.sleep(reply.delay_between_chunks)
             connection.sendall(chunk)
+            self.bytes_sent += len(chunk)
         return not reply.close_delimited
