@@ -16,6 +16,29 @@ STALL_LIMIT = 3
 MAX_PAGES = 10_000
 #: Passes after the first when items disappear while paging, before giving up.
 MAX_EXTRA_PASSES = 3
+#: Items a listing may gain while it is read, beyond the first page's ``totalCount``: this many...
+GROWTH_ITEMS = 100
+#: ...plus this percentage of that ``totalCount``.
+GROWTH_PERCENT = 10
+
+
+def pass_page_limit(first_total: int | None, items_per_page: int, max_pages: int = MAX_PAGES) -> int:
+    """
+    Return the most pages one pass of a listing may read, given its first page's ``totalCount``.
+
+    A listing of ``first_total`` items ends by page ``ceil(first_total / items_per_page)``. Items
+    created meanwhile push it further, so room is left for ``GROWTH_ITEMS`` plus ``GROWTH_PERCENT``
+    percent of ``first_total`` more items; ``max_pages`` caps it, and is the limit when the first page
+    has no ``totalCount``. One listing reads at most ``1 + MAX_EXTRA_PASSES`` passes of this.
+
+    :param first_total: ``totalCount`` of the listing's first page, or ``None`` when absent.
+    :param items_per_page: the page size asked for.
+    :param max_pages: the most pages to read whatever ``totalCount`` says.
+    """
+    if first_total is None:
+        return max_pages
+    allowed_items = first_total + GROWTH_ITEMS + -(-max(first_total, 0) * GROWTH_PERCENT // 100)
+    return max(1, min(max_pages, math.ceil(allowed_items / items_per_page)))
 
 
 @dataclass(frozen=True)
@@ -93,8 +116,10 @@ class UniqueItems:
     when ``totalCount`` drops during a pass, the listing is read once more and the items that
     pass finds for the first time follow (up to three extra passes). The listing ends
     at the first page that shows the end (see :attr:`Page.is_last`), after ``max_items``, and
-    never runs on forever: a server that keeps sending full pages of items already seen, or more
-    than ``max_pages`` pages, gets an :class:`AtlasResponseError`.
+    never runs on forever: a server that keeps sending full pages of items already seen, more
+    pages in one pass than the first page's ``totalCount`` justifies (see
+    :func:`pass_page_limit`), or more than ``max_pages`` pages, gets an
+    :class:`AtlasResponseError`; so does an item without a string ``id``.
 
     :param fetch_page: returns the page with the given number.
     :param max_items: stop after this many items; ``None`` for all.
@@ -117,6 +142,8 @@ class UniqueItems:
         self.pages_read = 0
         self.items_read = 0
         self.extra_passes = 0
+        self.first_total: int | None = None
+        self.page_limit: int | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         seen: set[str] = set()
@@ -155,6 +182,10 @@ class UniqueItems:
         while True:
             page = self.fetch_page(page_num)
             self.pages_read += 1
+            if self.page_limit is None:  # the listing's first page sets the bound of every pass
+                self.first_total = page.total_count
+                self.page_limit = pass_page_limit(page.total_count, page.items_per_page, self.max_pages)
+            page_limit = self.page_limit
             if last_total is not None and page.total_count is not None:
                 change = page.total_count - last_total
                 removals_seen = removals_seen or change < 0
@@ -162,12 +193,21 @@ class UniqueItems:
                 repeats_allowed += math.ceil(max(change, 0) / page.items_per_page)
             last_total = page.total_count if page.total_count is not None else last_total
             new_items = 0
-            for item in page.results:
+            for position, item in enumerate(page.results, start=1):
                 item_id = item.get("id")
-                if isinstance(item_id, str):
-                    if item_id in seen:
-                        continue
-                    seen.add(item_id)
+                if not isinstance(item_id, str) or not item_id:
+                    raise AtlasResponseError(
+                        status=200,
+                        method="GET",
+                        path=self.path,
+                        detail=(
+                            f"item {position} of page {page_num} has no id (a non-empty string), "
+                            "so it cannot be told apart from the items of other pages"
+                        ),
+                    )
+                if item_id in seen:
+                    continue
+                seen.add(item_id)
                 new_items += 1
                 self.items_read += 1
                 yield item
@@ -179,14 +219,28 @@ class UniqueItems:
                 repeats_allowed -= 1
             elif first:
                 stalled = stalled + 1 if new_items == 0 else 0
-            if stalled >= STALL_LIMIT or page_num >= self.max_pages:
-                raise AtlasResponseError(
-                    status=200,
-                    method="GET",
-                    path=self.path,
-                    detail=(
-                        f"the listing does not end: {self.pages_read} pages read, the last "
-                        f"{stalled} with nothing new, and the server still announces more"
-                    ),
-                )
+            if stalled >= STALL_LIMIT:
+                raise self._endless(f"the last {stalled} with nothing new")
+            if page_num >= page_limit:
+                raise self._endless(self._limit_reason(page_num, page.items_per_page))
             page_num += 1
+
+    def _limit_reason(self, page_num: int, items_per_page: int) -> str:
+        if self.first_total is None or page_num >= self.max_pages:
+            return f"{page_num} in this pass, the most one pass may read (max_pages={self.max_pages})"
+        return (
+            f"{page_num} in this pass, the most that the first page's totalCount of "
+            f"{self.first_total} justifies at {items_per_page} a page (with room for "
+            f"{GROWTH_ITEMS} items plus {GROWTH_PERCENT} percent more created meanwhile)"
+        )
+
+    def _endless(self, reason: str) -> AtlasResponseError:
+        return AtlasResponseError(
+            status=200,
+            method="GET",
+            path=self.path,
+            detail=(
+                f"the listing does not end: {self.pages_read} pages read, {reason}, "
+                "and the server still announces more"
+            ),
+        )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
+from airflow_provider_atlas_restore.paging import GROWTH_ITEMS, GROWTH_PERCENT
 from tests.conftest import CLUSTER, jobs_url, make_job, page_body
 
 URL = jobs_url()
@@ -218,3 +220,81 @@ def test_jobs_that_keep_disappearing_end_in_a_clear_error(hook, requests_mock):
     with pytest.raises(AtlasResponseError, match="kept disappearing while the listing was read 4 times"):
         hook.list_restore_jobs(CLUSTER, page_size=2)
     assert requests_mock.call_count == 8
+
+
+def pages_the_first_total_allows(first_total: int, page_size: int) -> int:
+    """The documented bound: the first totalCount, plus GROWTH_ITEMS and GROWTH_PERCENT more, in pages."""
+    allowed_items = first_total + GROWTH_ITEMS + math.ceil(first_total * GROWTH_PERCENT / 100)
+    return math.ceil(allowed_items / page_size)
+
+
+@pytest.mark.timeout(120)
+def test_total_count_rising_every_page_with_repeated_items_stops_at_the_bound_of_the_first_total(
+    hook, requests_mock
+):
+    # Every page repeats the same two jobs and claims two more jobs than the last: each rise
+    # excuses one page of repeats, so the stall guard alone never fires.
+    totals = iter(range(10, 10**9, 2))
+    requests_mock.get(
+        URL, json=lambda request, context: page_body(jobs(10, 2), total=next(totals), next_link=True)
+    )
+
+    with pytest.raises(AtlasResponseError, match="totalCount of 10 justifies") as caught:
+        hook.list_restore_jobs(CLUSTER, page_size=2)
+
+    bound = pages_the_first_total_allows(10, 2)
+    assert requests_mock.call_count == bound == 56
+    assert f"{bound} pages read" in str(caught.value)
+
+
+@pytest.mark.timeout(120)
+def test_new_jobs_forever_with_a_rising_total_stop_at_the_bound_of_the_first_total(hook, requests_mock):
+    counter = iter(range(10**6, 0, -1))
+    totals = iter(range(40, 10**9, 5))
+
+    def answer(request, context):
+        return page_body([make_job(next(counter)) for _ in range(5)], total=next(totals), next_link=True)
+
+    requests_mock.get(URL, json=answer)
+
+    listing = hook.iter_restore_jobs(CLUSTER, page_size=5)
+    with pytest.raises(AtlasResponseError, match="the listing does not end"):
+        for _ in listing:
+            pass
+
+    assert requests_mock.call_count == pages_the_first_total_allows(40, 5)
+    assert listing.items_read == 5 * pages_the_first_total_allows(40, 5)
+
+
+@pytest.mark.timeout(120)
+def test_later_pages_without_total_count_are_bounded_by_the_first_total(hook, requests_mock):
+    counter = iter(range(10**6, 0, -1))
+
+    def answer(request, context):
+        first = query(request)["pageNum"] == "1"
+        return page_body(
+            [make_job(next(counter)) for _ in range(3)], total=30 if first else None, next_link=True
+        )
+
+    requests_mock.get(URL, json=answer)
+
+    with pytest.raises(AtlasResponseError, match="totalCount of 30 justifies"):
+        hook.list_restore_jobs(CLUSTER, page_size=3)
+    assert requests_mock.call_count == pages_the_first_total_allows(30, 3)
+
+
+@pytest.mark.parametrize("item", [{"deliveryType": "download"}, {"id": 12345}, {"id": ""}, {"id": None}])
+def test_item_without_a_string_id_is_an_answer_error(hook, requests_mock, item):
+    requests_mock.get(URL, json=page_body([make_job(9), item], total=2))
+
+    with pytest.raises(AtlasResponseError, match="item 2 of page 1 has no id"):
+        hook.list_restore_jobs(CLUSTER)
+
+
+def test_snapshot_without_an_id_is_an_answer_error(hook, requests_mock):
+    requests_mock.get(
+        URL.replace("restoreJobs", "snapshots"), json=page_body([{"status": "completed"}], total=1)
+    )
+
+    with pytest.raises(AtlasResponseError, match="has no id"):
+        hook.list_snapshots(CLUSTER)
