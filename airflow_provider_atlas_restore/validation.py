@@ -29,6 +29,45 @@ def validate_object_id(value: Any, parameter: str) -> str:
     return value
 
 
+def validate_group_id_or_default(value: Any, parameter: str = "group_id") -> str | None:
+    """
+    Return ``None`` when ``value`` asks for the connection's project (``None`` or ``""``), else the checked id.
+
+    :param value: the project id given by the caller.
+    :param parameter: the parameter name, for the error message.
+    """
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    return validate_object_id(value, parameter)
+
+
+def validate_conn_id(value: Any, parameter: str = "atlas_conn_id") -> str:
+    """
+    Return ``value`` when it can name an Airflow connection (a non-empty string).
+
+    :param value: the connection id to check.
+    :param parameter: the parameter name, for the error message.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not a connection id: it must be the non-empty name of an "
+            "Airflow connection, such as 'mongodb_atlas_default'."
+        )
+    return value
+
+
+def validate_flag(value: Any, parameter: str) -> bool:
+    """
+    Return ``value`` when it is ``True`` or ``False``.
+
+    :param value: the flag to check; strings such as ``"false"`` are refused, as they would count as true.
+    :param parameter: the parameter name, for the error message.
+    """
+    if not isinstance(value, bool):
+        raise AtlasInputError(f"{parameter}={value!r} is not allowed: it must be True or False.")
+    return value
+
+
 def validate_cluster_name(value: Any, parameter: str = "cluster_name") -> str:
     """
     Return ``value`` when it is a valid Atlas cluster name.

@@ -2,7 +2,7 @@
 Bad input, table-driven: every public hook method, operator, sensor and trigger parameter.
 
 Each bad value gives a clear error (naming the parameter or the rule) before any request is
-sent: the emulator counts zero requests, and nothing is written.
+sent: the emulator counts zero requests, no XCom is left behind, and nothing is written.
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.links import LINK_XCOM_KEY
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
@@ -23,6 +25,8 @@ from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from tests.bad_input_tasks import BAD_INPUT_TASKS, FALSY, NOT_TEXT
+from tests.conftest import TEST_DAGS
 
 C = "Cluster0"
 JOB = "6a7948342c88faeba59eb866"
@@ -54,6 +58,55 @@ HOOK_CALLS: list[tuple[str, Callable[[AtlasHook], Any], str]] = [
     ("cancel with bad job id", lambda h: h.cancel_restore_job(C, "nope"), "restore_job_id"),
     ("snapshot page size 501", lambda h: h.get_snapshots_page(C, items_per_page=501), "items_per_page"),
     ("snapshots of a bad cluster", lambda h: h.latest_completed_snapshot("bad name"), "cluster_name"),
+]  # fmt: skip
+
+# Every name and id parameter of every public hook method, given a value that is not text.
+NAME_AND_ID_CALLS: dict[str, Callable[[AtlasHook, Any], Any]] = {
+    "cluster_name of get_restore_job": lambda h, v: h.get_restore_job(v, JOB),
+    "restore_job_id of get_restore_job": lambda h, v: h.get_restore_job(C, v),
+    "cluster_name of get_restore_jobs_page": lambda h, v: h.get_restore_jobs_page(v),
+    "cluster_name of list_restore_jobs": lambda h, v: h.list_restore_jobs(v),
+    "cluster_name of iter_restore_jobs": lambda h, v: h.iter_restore_jobs(v),
+    "cluster_name of create_restore_job": lambda h, v: h.create_restore_job(v, "download", snapshot_id=SNAP),
+    "delivery_type of create_restore_job": lambda h, v: h.create_restore_job(C, v, snapshot_id=SNAP),
+    "snapshot_id of create_restore_job": lambda h, v: h.create_restore_job(C, "download", snapshot_id=v),
+    "target_cluster_name of create_restore_job": lambda h, v: h.create_restore_job(C, "automated", snapshot_id=SNAP, target_cluster_name=v, target_group_id=GROUP),
+    "target_group_id of create_restore_job": lambda h, v: h.create_restore_job(C, "automated", snapshot_id=SNAP, target_cluster_name="T-1", target_group_id=v),
+    "cluster_name of cancel_restore_job": lambda h, v: h.cancel_restore_job(v, JOB),
+    "restore_job_id of cancel_restore_job": lambda h, v: h.cancel_restore_job(C, v),
+    "cluster_name of get_snapshots_page": lambda h, v: h.get_snapshots_page(v),
+    "cluster_name of list_snapshots": lambda h, v: h.list_snapshots(v),
+    "cluster_name of latest_completed_snapshot": lambda h, v: h.latest_completed_snapshot(v),
+}  # fmt: skip
+for _name, _call in NAME_AND_ID_CALLS.items():
+    for _kind, _value in {**NOT_TEXT, "none": None}.items():
+        HOOK_CALLS.append((f"{_name} as {_kind}", lambda h, c=_call, v=_value: c(h, v), _name.split()[0]))
+# group_id=None means the connection's project; any other value that is not an id is refused,
+# falsy ones too (0, [], b"" must not quietly mean the connection's project).
+GROUP_CALLS: dict[str, Callable[[AtlasHook, Any], Any]] = {
+    "get_restore_job": lambda h, v: h.get_restore_job(C, JOB, v),
+    "get_restore_jobs_page": lambda h, v: h.get_restore_jobs_page(C, v),
+    "list_restore_jobs": lambda h, v: h.list_restore_jobs(C, v),
+    "iter_restore_jobs": lambda h, v: h.iter_restore_jobs(C, v),
+    "create_restore_job": lambda h, v: h.create_restore_job(C, "download", v, snapshot_id=SNAP),
+    "cancel_restore_job": lambda h, v: h.cancel_restore_job(C, JOB, v),
+    "get_snapshots_page": lambda h, v: h.get_snapshots_page(C, v),
+    "list_snapshots": lambda h, v: h.list_snapshots(C, v),
+    "latest_completed_snapshot": lambda h, v: h.latest_completed_snapshot(C, v),
+}
+for _name, _call in GROUP_CALLS.items():
+    for _kind, _value in {**NOT_TEXT, **FALSY}.items():
+        HOOK_CALLS.append(
+            (f"group_id of {_name} as {_kind}", lambda h, c=_call, v=_value: c(h, v), "group_id")
+        )
+# Flags: a string such as "false" would count as true.
+HOOK_CALLS += [
+    ("include_count as text", lambda h: h.get_restore_jobs_page(C, include_count="false"), "include_count"),
+    ("pretty as a number", lambda h: h.get_restore_jobs_page(C, pretty=1), "pretty"),
+    ("envelope as text", lambda h: h.get_restore_jobs_page(C, envelope="no"), "envelope"),
+    ("sharded of list_snapshots as text", lambda h: h.list_snapshots(C, sharded="false"), "sharded"),
+    ("sharded of get_snapshots_page as text", lambda h: h.get_snapshots_page(C, sharded="yes"), "sharded"),
+    ("sharded of latest_completed_snapshot as a number", lambda h: h.latest_completed_snapshot(C, sharded=0), "sharded"),
 ]  # fmt: skip
 
 
@@ -88,6 +141,8 @@ OPERATORS_AT_PARSE_TIME: list[tuple[str, Callable[[], Any], str]] = [
     ("list: unknown delivery type", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, delivery_type="x"), "delivery_type"),
     ("list: unknown state", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, state="done"), "state"),
     ("list: page size 0", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, page_size=0), "page_size"),
+    ("list: state a number", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, state=5), "state"),
+    ("list: state a list of numbers", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, state=[5]), "state"),
     ("create: overwrite not confirmed", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, delivery_type="automated", **TARGET), "confirm_overwrite"),
     ("create: unknown delivery type", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, delivery_type="tape"), "delivery_type"),
     ("download: nothing to download", lambda: AtlasDownloadSnapshotOperator(task_id="t", destination="/tmp/x"), "restore_job"),
@@ -125,11 +180,49 @@ TASKS_AT_RUN_TIME: list[tuple[str, Callable[[Path], Any], str]] = [
 def test_bad_templated_values_fail_before_any_request(
     atlas_emulator, emulator_connection, tmp_path, case, build, parameter
 ):
+    task_instance = mock.Mock()
+
     with pytest.raises(AtlasInputError, match=parameter):
-        build(tmp_path).execute({})
+        build(tmp_path).execute({"ti": task_instance})
 
     assert atlas_emulator.stats.count() == 0
+    assert task_instance.xcom_push.call_args_list == []
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("task_id", "operator", "arguments", "parameter"),
+    BAD_INPUT_TASKS,
+    ids=[task_id for task_id, _, _, _ in BAD_INPUT_TASKS],
+)
+def test_operator_refuses_a_bad_value_before_any_request_or_xcom(
+    atlas_emulator, emulator_connection, task_id, operator, arguments, parameter
+):
+    task_instance = mock.Mock()
+
+    with pytest.raises(AtlasInputError, match=parameter) as caught:
+        operator(task_id=task_id, **arguments).execute({"ti": task_instance})
+
+    assert "must" in str(caught.value) or "needs" in str(caught.value)
+    assert task_instance.xcom_push.call_args_list == []
+    assert atlas_emulator.stats.count() == 0
+
+
+@pytest.mark.timeout(300)
+def test_bad_values_fail_their_tasks_in_a_dag_run_leaving_no_xcom(
+    airflow_database, atlas_emulator, emulator_connection
+):
+    from airflow_provider_atlas_restore.testing.dag_runs import run_dag, stored_xcom
+
+    result = run_dag(TEST_DAGS, "test_atlas_bad_input")
+
+    assert result.state == "failed"
+    assert result.task_states == {task_id: "failed" for task_id, _, _, _ in BAD_INPUT_TASKS}
+    # Airflow 3 itself stores each extra link's XCom when a task ends (finalize() in the task
+    # runner), holding what get_link() returned: "" when the task stored no link.
+    left = {(stored.task_id, stored.key, stored.value) for stored in stored_xcom("test_atlas_bad_input")}
+    assert {(key, value) for _, key, value in left} <= {(LINK_XCOM_KEY, "")}
+    assert atlas_emulator.stats.count() == 0
 
 
 def test_unwritable_destination_fails_before_any_request(atlas_emulator, emulator_connection, tmp_path):

@@ -16,7 +16,11 @@ from airflow_provider_atlas_restore.responses import expect_mapping
 from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
 from airflow_provider_atlas_restore.retry import is_safe_to_repeat_create
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error
-from airflow_provider_atlas_restore.validation import validate_int_range
+from airflow_provider_atlas_restore.validation import (
+    validate_flag,
+    validate_group_id_or_default,
+    validate_int_range,
+)
 
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
@@ -85,6 +89,10 @@ class AtlasHook(AtlasBaseHook):
             ),
         }
 
+    def _project(self, group_id: str | None) -> str:
+        """Return the checked project id: ``group_id``, or the connection's when it is ``None`` or ``""``."""
+        return self.resolve_group_id(validate_group_id_or_default(group_id))
+
     def get_restore_jobs_page(
         self,
         cluster_name: str,
@@ -111,13 +119,13 @@ class AtlasHook(AtlasBaseHook):
         :param envelope: ask Atlas for an envelope; it is removed before the page is returned.
         """
         request = self.api.list_restore_jobs(
-            self.resolve_group_id(group_id),
+            self._project(group_id),
             cluster_name,
             page_num=page_num,
             items_per_page=items_per_page,
-            include_count=include_count,
-            pretty=pretty,
-            envelope=envelope,
+            include_count=validate_flag(include_count, "include_count"),
+            pretty=validate_flag(pretty, "pretty"),
+            envelope=validate_flag(envelope, "envelope"),
         )
         # Links in a listing are not registered with the secret masker: registering costs time
         # that grows with every secret (minutes for thousands of jobs). Callers that log or
@@ -145,7 +153,7 @@ class AtlasHook(AtlasBaseHook):
         :param max_items: stop after this many jobs; ``None`` for all.
         :param max_pages: the most pages to read before giving up on a server that never ends.
         """
-        group = self.resolve_group_id(group_id)
+        group = self._project(group_id)
         first = self.api.list_restore_jobs(group, cluster_name, items_per_page=page_size)
         if max_items is not None:
             validate_int_range(max_items, "max_items", 0)
@@ -195,7 +203,7 @@ class AtlasHook(AtlasBaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.get_restore_job(self.resolve_group_id(group_id), cluster_name, restore_job_id)
+        request = self.api.get_restore_job(self._project(group_id), cluster_name, restore_job_id)
         return mask_delivery_urls(expect_mapping(request, 200, self.run(request)))
 
     def create_restore_job(
@@ -237,7 +245,7 @@ class AtlasHook(AtlasBaseHook):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job(self.resolve_group_id(group_id), cluster_name, body)
+        request = self.api.create_restore_job(self._project(group_id), cluster_name, body)
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
         self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
         return mask_delivery_urls(job)
@@ -250,7 +258,7 @@ class AtlasHook(AtlasBaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.cancel_restore_job(self.resolve_group_id(group_id), cluster_name, restore_job_id)
+        request = self.api.cancel_restore_job(self._project(group_id), cluster_name, restore_job_id)
         try:
             self.run(request)
         except AtlasApiError as error:
@@ -291,9 +299,9 @@ class AtlasHook(AtlasBaseHook):
         :param items_per_page: snapshots per page, 1 to 500.
         """
         request = self.api.list_snapshots(
-            self.resolve_group_id(group_id),
+            self._project(group_id),
             cluster_name,
-            sharded=sharded,
+            sharded=validate_flag(sharded, "sharded"),
             page_num=page_num,
             items_per_page=items_per_page,
         )
@@ -309,8 +317,8 @@ class AtlasHook(AtlasBaseHook):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param sharded: list a sharded cluster's snapshots.
         """
-        group = self.resolve_group_id(group_id)
-        first = self.api.list_snapshots(group, cluster_name, sharded=sharded)
+        group = self._project(group_id)
+        first = self.api.list_snapshots(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
 
         def fetch_page(page_num: int) -> Page:
             return self.get_snapshots_page(cluster_name, group, sharded=sharded, page_num=page_num)
@@ -328,7 +336,7 @@ class AtlasHook(AtlasBaseHook):
         :param sharded: whether the cluster is sharded; ``None`` looks at replica-set snapshots
             first and at sharded-cluster snapshots when there are none.
         """
-        kinds = [sharded] if sharded is not None else [False, True]
+        kinds = [validate_flag(sharded, "sharded")] if sharded is not None else [False, True]
         seen = 0
         for kind in kinds:
             snapshots = self.list_snapshots(cluster_name, group_id, sharded=kind)

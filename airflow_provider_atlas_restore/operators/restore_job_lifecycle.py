@@ -11,7 +11,14 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
-from airflow_provider_atlas_restore.validation import DELIVERY_TYPES, validate_choice, validate_cluster_name
+from airflow_provider_atlas_restore.validation import (
+    DELIVERY_TYPES,
+    validate_choice,
+    validate_cluster_name,
+    validate_conn_id,
+    validate_group_id_or_default,
+    validate_object_id,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -24,13 +31,17 @@ _OVERWRITING = ("automated", "pointInTime")
 
 
 def _as_int(value: int | str | None, name: str) -> int | None:
-    """Return a templated number as an int (templates render to strings)."""
+    """Return a templated number as an int (templates render to strings); other types are refused."""
     if value is None or isinstance(value, int):
         return value
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise AtlasInputError(f"{name}={value!r} is not a whole number.") from None
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise AtlasInputError(
+        f"{name}={value!r} is not a whole number: it must be an integer, or text such as '42'."
+    )
 
 
 def _hook(atlas_conn_id: str) -> AtlasHook:
@@ -130,17 +141,21 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         }
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """Resolve ``latest``, check the body, create the job and return it."""
-        hook = _hook(self.atlas_conn_id)
+        """Check every input, resolve ``latest``, create the job and return it."""
+        # Templated values are known only now: check them all before any request or XCom.
+        validate_cluster_name(self.cluster_name)
+        validate_group_id_or_default(self.group_id)
+        choose_latest = self.snapshot_id == LATEST_SNAPSHOT
+        build_restore_job_body(
+            self.delivery_type,
+            **self._body_arguments(None if choose_latest else self.snapshot_id),
+            snapshot_chosen_later=choose_latest,
+        )
+        hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
-            group = hook.resolve_group_id(self.group_id)
+            group = hook.resolve_group_id(self.group_id or None)
             snapshot_id = self.snapshot_id
-            if snapshot_id == LATEST_SNAPSHOT:
-                # Check everything else first: bad input must not cost a request.
-                validate_cluster_name(self.cluster_name)
-                build_restore_job_body(
-                    self.delivery_type, **self._body_arguments(None), snapshot_chosen_later=True
-                )
+            if choose_latest:
                 snapshot_id = hook.latest_completed_snapshot(self.cluster_name, group)["id"]
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
@@ -182,10 +197,14 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         self.atlas_conn_id = atlas_conn_id
 
     def execute(self, context: Context) -> None:
-        """Cancel the job."""
-        hook = _hook(self.atlas_conn_id)
+        """Check every input, then cancel the job."""
+        # Templated values are known only now: check them all before any request or XCom.
+        validate_cluster_name(self.cluster_name)
+        validate_object_id(self.restore_job_id, "restore_job_id")
+        validate_group_id_or_default(self.group_id)
+        hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
-            group = hook.resolve_group_id(self.group_id)
+            group = hook.resolve_group_id(self.group_id or None)
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
@@ -16,8 +17,9 @@ from airflow_provider_atlas_restore.validation import (
     MAX_ITEMS_PER_PAGE,
     validate_choice,
     validate_cluster_name,
+    validate_conn_id,
+    validate_group_id_or_default,
     validate_int_range,
-    validate_object_id,
 )
 
 if TYPE_CHECKING:
@@ -67,10 +69,21 @@ def _without_links(holder: dict[str, Any]) -> dict[str, Any]:
 def _states(value: str | RestoreJobState | Iterable[str | RestoreJobState] | None) -> set[RestoreJobState]:
     if value is None:
         return set()
-    items = [value] if isinstance(value, (str, RestoreJobState)) else list(value)
     allowed = tuple(state.value for state in RestoreJobState)
+    if isinstance(value, (str, RestoreJobState)):
+        items: list[Any] = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, (bytes, dict)):
+        items = list(value)
+    else:
+        raise AtlasInputError(
+            f"state={value!r} is not allowed: it must be a state or a list of states, from "
+            + ", ".join(repr(state) for state in allowed)
+            + "."
+        )
     return {
-        RestoreJobState(validate_choice(str(getattr(item, "value", item)), "state", allowed))
+        RestoreJobState(
+            validate_choice(item.value if isinstance(item, RestoreJobState) else item, "state", allowed)
+        )
         for item in items
     }
 
@@ -131,31 +144,29 @@ class AtlasListRestoreJobsOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """List the jobs and return them for XCom."""
-        # Templated values are known only now: check them before any request.
+        # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
-        if self.group_id:
-            validate_object_id(self.group_id, "group_id")
+        validate_group_id_or_default(self.group_id)
+        validate_conn_id(self.atlas_conn_id)
         if self.max_items == 0:
             return []
         # Imported here, not when the DAG file is parsed: the hook brings the HTTP client.
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
 
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
-        AtlasRestoresLink.persist(
-            context,
-            base_url=hook.config.base_url,
-            group_id=hook.resolve_group_id(self.group_id),
-            cluster_name=self.cluster_name,
-        )
-        filtered = self.delivery_type is not None or bool(self.states)
-        listing = hook.iter_restore_jobs(
-            self.cluster_name,
-            self.group_id,
-            page_size=self.page_size,
-            max_items=None if filtered else self.max_items,
-        )
         jobs: list[dict[str, Any]] = []
         try:
+            group = hook.resolve_group_id(self.group_id or None)
+            filtered = self.delivery_type is not None or bool(self.states)
+            listing = hook.iter_restore_jobs(
+                self.cluster_name,
+                group,
+                page_size=self.page_size,
+                max_items=None if filtered else self.max_items,
+            )
+            AtlasRestoresLink.persist(
+                context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
+            )
             for job in listing:
                 if not self._wanted(job):
                     continue
