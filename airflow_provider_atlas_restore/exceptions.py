@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
@@ -19,12 +20,21 @@ _ADVICE_BY_ERROR_CODE = {
     "RATE_LIMITED": "Atlas rate-limited this key; retries wait as Atlas asks, or reduce how often tasks call the API.",
     "RATE_LIMITED_TOKEN_BUCKET": "Atlas rate-limited this key; retries wait as Atlas asks.",
     "VERSION_GONE": "This API resource version is sunset: set the connection's api_version extra to v2.",
+    "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API": (
+        "This is a Flex cluster: Atlas serves its snapshots and restores through the flex-cluster "
+        "API, not the cluster API this call used."
+    ),
+    "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API": (
+        "This is a dedicated cluster, not a Flex one: its snapshots and restores are served by "
+        "the cluster API, not the flex-cluster API this call used."
+    ),
     "invalid_client": (
         "Check the service account in the Airflow connection: login must be its client id and "
         "password its secret, and the secret must not have expired or been revoked."
     ),
 }
 _ADVICE_BY_STATUS = {
+    400: "Atlas found the request invalid: check the values the detail names.",
     401: (
         "Check the key pair in the Airflow connection: login must be the Atlas API public key and "
         "password the private key (or client id and secret for a service account), and the key "
@@ -32,9 +42,23 @@ _ADVICE_BY_STATUS = {
     ),
     403: "The key lacks a role for this operation (needs Project Backup Manager or higher) or is not allowed here.",
     404: "Check the project id, cluster name and restore job id.",
-    405: "Atlas refuses this method for this resource.",
+    405: (
+        "Atlas refuses this operation on this resource, or in its current state: a restore job "
+        "that is finished, expired or already cancelled, or a sharded cluster's download, cannot "
+        "be cancelled."
+    ),
+    409: "The request conflicts with the resource's current state: check it in the Atlas UI, then try again.",
+    410: "This API resource version is sunset: set the connection's api_version extra to v2.",
     429: "Atlas rate-limited this key; wait and retry, or reduce request volume.",
 }
+_SERVER_ERROR_ADVICE = (
+    "Atlas, or a proxy in front of it, failed on this request: try again later. A restore job "
+    "create is not repeated after this error, so check in the Atlas UI whether the job exists."
+)
+_NO_ANSWER_ADVICE = (
+    "Check that this worker can reach the connection's host (network, proxy, firewall), or "
+    "raise the connection's timeout extra when Atlas is slow to answer."
+)
 
 
 class AtlasApiError(AirflowException):
@@ -81,24 +105,52 @@ class AtlasApiError(AirflowException):
         """Return what the user can do about this error, when we know."""
         if self.error_code in _ADVICE_BY_ERROR_CODE:
             return _ADVICE_BY_ERROR_CODE[self.error_code]
-        if self.status is not None:
-            return _ADVICE_BY_STATUS.get(self.status)
-        return None
+        if self.status is None:
+            return _NO_ANSWER_ADVICE
+        if self.status >= 500:
+            return _SERVER_ERROR_ADVICE
+        return _ADVICE_BY_STATUS.get(self.status)
+
+    def _status_text(self) -> str:
+        """Return the status and its reason (Atlas's, else the standard phrase), or ``no answer``."""
+        if self.status is None:
+            return "no answer"
+        reason = _one_line(self.reason)
+        if not reason:
+            try:
+                reason = HTTPStatus(self.status).phrase
+            except ValueError:  # a status no standard names
+                reason = ""
+        return f"{self.status} {reason}".strip()
+
+    def _summary(self) -> str:
+        """Return the first part of the message: what was asked and how it went."""
+        summary = f"Atlas API {self.method} {self.path} failed: {self._status_text()}"
+        code = _one_line(self.error_code)
+        return f"{summary} ({code})" if code else summary
 
     def _message(self) -> str:
-        what = f"{self.status} {self.reason}".strip() if self.status is not None else "no answer"
-        message = f"Atlas API {self.method} {self.path} failed: {what}"
-        if self.error_code:
-            message += f" ({self.error_code})"
-        if self.detail:
-            message += f": {self.detail}"
+        message = self._summary()
+        detail = _one_line(self.detail)
+        if detail:
+            message += f": {detail}"
         if self.advice:
-            message += f". {self.advice}"
+            message += _sentence_break(message) + self.advice
         return message
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Keyword-only constructor: rebuild through a helper so the error survives pickling.
         return (_rebuild_api_error, (type(self), self.__dict__.copy()))
+
+
+def _one_line(text: object) -> str:
+    """Return ``text`` on one line with single spaces; ``""`` for ``None``."""
+    return " ".join(str(text).split()) if text is not None else ""
+
+
+def _sentence_break(message: str) -> str:
+    """Return what ends ``message``'s last sentence before another one: ``" "`` or ``". "``."""
+    return " " if message.endswith((".", "!", "?")) else ". "
 
 
 def _rebuild_api_error(cls: type[AtlasApiError], state: dict[str, Any]) -> AtlasApiError:
@@ -120,6 +172,11 @@ class AtlasConnectionError(AtlasApiError):
 
 class AtlasResponseError(AtlasApiError):
     """A success status whose body is not what the Atlas API documents (truncated JSON, HTML, wrong shape)."""
+
+    def _summary(self) -> str:
+        return (
+            f"Atlas API {self.method} {self.path} answered {self._status_text()}, but the answer is unusable"
+        )
 
 
 class AtlasSnapshotNotFound(AirflowException):

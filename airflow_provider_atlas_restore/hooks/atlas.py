@@ -270,11 +270,10 @@ class AtlasHook(AtlasBaseHook):
                     error_code=error.error_code,
                     reason=error.reason,
                     parameters=error.parameters,
+                    # What can be cancelled is the 405 advice, added after this detail.
                     detail=(
                         f"Atlas refuses to cancel restore job {restore_job_id} of cluster {cluster_name}"
-                        + (f" ({error.detail})" if error.detail else "")
-                        + ": a job that is finished, expired or already cancelled, or a sharded "
-                        "cluster's download, cannot be cancelled"
+                        + (f" ({error.detail.strip().rstrip('.')})" if error.detail else "")
                     ),
                 ) from None
             raise

@@ -31,7 +31,11 @@ def atlas_error(status: int, code: str | None, detail: str, **headers: str) -> d
         (404, "GROUP_NOT_FOUND", "Check the project (group) id"),
         (404, "RESOURCE_NOT_FOUND", "Check the ids in the request"),
         (410, "VERSION_GONE", "set the connection's api_version extra to v2"),
-        (405, "ATLAS_BACKUP_CANCEL_SHARD_RESTORE_JOB_NOT_ALLOWED", "Atlas refuses this method"),
+        (
+            405,
+            "ATLAS_BACKUP_CANCEL_SHARD_RESTORE_JOB_NOT_ALLOWED",
+            "Atlas refuses this operation on this resource",
+        ),
     ],
 )
 def test_error_codes_give_a_message_that_says_what_to_do(hook, requests_mock, status, code, advice):
