@@ -66,13 +66,13 @@ def build_restore_job_body(
     if snapshot_id is not None or (kind in ("download", "automated") and not snapshot_chosen_later):
         if snapshot_id is None:
             raise AtlasInputError(
-                f"{_with_article(kind)} restore needs snapshot_id: the snapshot to restore."
+                f"{delivery_type_with_article(kind)} restore needs snapshot_id: the snapshot to restore."
             )
         body["snapshotId"] = validate_object_id(snapshot_id, "snapshot_id")
     if kind in ("automated", "pointInTime"):
         if target_cluster_name is None or target_group_id is None:
             raise AtlasInputError(
-                f"{_with_article(kind)} restore needs target_cluster_name and target_group_id: the cluster whose "
+                f"{delivery_type_with_article(kind)} restore needs target_cluster_name and target_group_id: the cluster whose "
                 "data it replaces."
             )
         body["targetClusterName"] = validate_cluster_name(target_cluster_name, "target_cluster_name")
@@ -82,7 +82,12 @@ def build_restore_job_body(
     return body
 
 
-def _with_article(kind: str) -> str:
+def delivery_type_with_article(kind: str) -> str:
+    """
+    Return the delivery type after its article, to start a sentence: ``An automated``, ``A download``.
+
+    :param kind: the delivery type.
+    """
     return f"An {kind}" if kind[0] in "aeiou" else f"A {kind}"
 
 

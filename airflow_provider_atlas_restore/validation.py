@@ -100,8 +100,8 @@ def validate_int_range(value: Any, parameter: str, minimum: int, maximum: int | 
         and (maximum is None or value <= maximum)
     )
     if not in_range:
-        allowed = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
-        raise AtlasInputError(f"{parameter}={value!r} is out of range: it must be an integer from {allowed}.")
+        allowed = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        raise AtlasInputError(f"{parameter}={value!r} is out of range: it must be an integer {allowed}.")
     return int(value)
 
 

@@ -253,3 +253,16 @@ def test_plain_http_link_is_refused_before_any_download(atlas_emulator, emulator
         operator.execute({})
     assert atlas_emulator.stats.count(route="download") == 0
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "rule"),
+    [
+        (lambda h: h.list_restore_jobs(C, max_items=-1), "max_items=-1 is out of range: it must be an integer of at least 0."),
+    ],
+)  # fmt: skip
+def test_range_errors_read_as_a_sentence(atlas_emulator, emulator_connection, call, rule):
+    with pytest.raises(AtlasInputError) as caught:
+        call(AtlasHook())
+
+    assert str(caught.value) == rule

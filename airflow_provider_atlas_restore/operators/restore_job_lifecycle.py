@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.links import AtlasRestoresLink
-from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
+from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body, delivery_type_with_article
 from airflow_provider_atlas_restore.validation import (
     DELIVERY_TYPES,
     validate_choice,
@@ -112,9 +112,10 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         super().__init__(**kwargs)
         self.delivery_type = validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES)
         if self.delivery_type in _OVERWRITING and confirm_overwrite is not True:
+            target = f" {target_cluster_name!r}" if target_cluster_name is not None else ""
             raise AtlasInputError(
-                f"A {self.delivery_type} restore overwrites all data of the target cluster "
-                f"{target_cluster_name!r}: pass confirm_overwrite=True to {type(self).__name__} "
+                f"{delivery_type_with_article(self.delivery_type)} restore overwrites all data of the "
+                f"target cluster{target}: pass confirm_overwrite=True to {type(self).__name__} "
                 f"(task {kwargs.get('task_id')!r}) to say that this is intended."
             )
         if self.delivery_type == "pointInTime" and snapshot_id == LATEST_SNAPSHOT:

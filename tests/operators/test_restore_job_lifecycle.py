@@ -57,6 +57,19 @@ def test_overwriting_restores_need_explicit_confirmation(delivery_type):
         )
 
 
+@pytest.mark.parametrize(
+    ("delivery_type", "start"), [("automated", "An automated"), ("pointInTime", "A pointInTime")]
+)
+def test_unconfirmed_overwrite_without_a_target_reads_well(delivery_type, start):
+    with pytest.raises(AtlasInputError) as caught:
+        create(delivery_type=delivery_type)
+
+    assert str(caught.value).startswith(
+        f"{start} restore overwrites all data of the target cluster: pass confirm_overwrite=True"
+    )
+    assert "None" not in str(caught.value)
+
+
 def test_confirmed_automated_restore_is_created(atlas_emulator, emulator_connection):
     seed = atlas_emulator.seed
     atlas_emulator.add_cluster(seed.group_id, "Target-1")
