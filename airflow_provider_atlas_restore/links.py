@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
 
+from airflow_provider_atlas_restore.validation import validate_cluster_name, validate_object_id
+
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import BaseOperator, Context, TaskInstanceKey
 
@@ -43,15 +45,19 @@ class AtlasRestoresLink(BaseOperatorLink):
     @staticmethod
     def persist(context: Context, *, base_url: str, group_id: str, cluster_name: str) -> None:
         """
-        Store the link for the UI; call from ``execute`` once the ids are known.
+        Store the link for the UI; call from ``execute`` once the ids are known and checked.
+
+        A bad id or name raises :class:`~airflow_provider_atlas_restore.exceptions.AtlasInputError`
+        and stores nothing.
 
         :param context: the task's context.
         :param base_url: the Atlas base URL of the connection.
         :param group_id: the project id.
         :param cluster_name: the cluster name.
         """
+        url = backup_page_url(
+            base_url, validate_object_id(group_id, "group_id"), validate_cluster_name(cluster_name)
+        )
         task_instance: Any = context.get("ti")
         if task_instance is not None:  # absent when execute() is called by hand, as in unit tests
-            task_instance.xcom_push(
-                key=LINK_XCOM_KEY, value=backup_page_url(base_url, group_id, cluster_name)
-            )
+            task_instance.xcom_push(key=LINK_XCOM_KEY, value=url)

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.links import LINK_XCOM_KEY, AtlasRestoresLink, backup_page_url
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
@@ -28,6 +29,20 @@ def test_persist_stores_the_url_in_xcom():
     ti.xcom_push.assert_called_once_with(
         key=LINK_XCOM_KEY, value=f"https://cloud.mongodb.com/v2/{'a' * 24}#/clusters/backup/C-1"
     )
+
+
+@pytest.mark.parametrize(
+    ("group_id", "cluster_name", "parameter"),
+    [("a" * 24, 5, "cluster_name"), ("a" * 24, "a b", "cluster_name"), (b"a" * 24, "C-1", "group_id")],
+)
+def test_persist_refuses_a_bad_name_or_id_and_stores_nothing(group_id, cluster_name, parameter):
+    ti = mock.Mock()
+
+    with pytest.raises(AtlasInputError, match=parameter):
+        AtlasRestoresLink.persist(
+            {"ti": ti}, base_url="https://cloud.mongodb.com/", group_id=group_id, cluster_name=cluster_name
+        )
+    assert ti.xcom_push.call_args_list == []
 
 
 def test_get_link_reads_the_stored_url():

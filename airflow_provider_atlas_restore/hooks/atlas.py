@@ -145,13 +145,16 @@ class AtlasHook(AtlasBaseHook):
         Return a lazy listing of every restore job of a cluster, each once, in server order.
 
         Pages are requested as the listing is iterated; its ``pages_read`` and ``items_read``
-        count what was read so far. Arguments are checked now, before any request.
+        count what was read so far. Arguments are checked now, before any request. A job
+        without an ``id`` in the answer raises :class:`~airflow_provider_atlas_restore.exceptions.AtlasResponseError`.
 
         :param cluster_name: the cluster name.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param page_size: jobs per request, 1 to 500.
         :param max_items: stop after this many jobs; ``None`` for all.
-        :param max_pages: the most pages to read before giving up on a server that never ends.
+        :param max_pages: the most pages one pass reads before giving up on a server that never
+            ends; fewer when the first page's ``totalCount`` justifies fewer (see
+            :func:`~airflow_provider_atlas_restore.paging.pass_page_limit`).
         """
         group = self._project(group_id)
         first = self.api.list_restore_jobs(group, cluster_name, items_per_page=page_size)
@@ -182,7 +185,9 @@ class AtlasHook(AtlasBaseHook):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param page_size: jobs per request, 1 to 500.
         :param max_items: stop after this many jobs; ``None`` for all.
-        :param max_pages: the most pages to read before giving up on a server that never ends.
+        :param max_pages: the most pages one pass reads before giving up on a server that never
+            ends; fewer when the first page's ``totalCount`` justifies fewer (see
+            :func:`~airflow_provider_atlas_restore.paging.pass_page_limit`).
         """
         listing = self.iter_restore_jobs(
             cluster_name, group_id, page_size=page_size, max_items=max_items, max_pages=max_pages
