@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.models import RestoreJob, newest_completed, parse_timestamp
-from airflow_provider_atlas_restore.paging import Page, UniqueItems
+from airflow_provider_atlas_restore.paging import MAX_EXTRA_PASSES, Page, UniqueItems, pass_page_limit
 from airflow_provider_atlas_restore.protocol import AtlasApi, oauth_token_request
 from airflow_provider_atlas_restore.responses import parse_response, parse_token_response
 from airflow_provider_atlas_restore.restore_job_wait import evaluate_restore_job, restore_job_result
@@ -81,6 +81,41 @@ def test_listing_misses_no_job_that_stayed_when_jobs_also_go_while_paging(count,
     assert len(listed) == len(set(listed))
     assert initial & set(server.jobs) <= set(listed)  # every job there from start to end
     assert set(listed) <= server.ever
+
+
+class EndlessServer:
+    """A list that always announces a next page, repeats ids from a small pool and moves ``totalCount``."""
+
+    def __init__(self, first_total: int, changes: list[int], pool: int) -> None:
+        self.total = first_total
+        self.changes = changes
+        self.pool = pool
+        self.requests = 0
+
+    def page(self, page_num: int, size: int) -> Page:
+        if self.requests:
+            self.total += self.changes[self.requests % len(self.changes)]
+        ids = [f"{(self.requests * 7 + offset) % self.pool:024x}" for offset in range(size)]
+        self.requests += 1
+        body = {"results": [{"id": i} for i in ids], "totalCount": self.total, "links": [{"rel": "next"}]}
+        return Page.from_body(REQUEST, body, page_num, size)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first_total=st.integers(1, 60),
+    size=st.integers(1, 12),
+    changes=st.lists(st.integers(-3, 30), min_size=1, max_size=5),
+    pool=st.integers(1, 500),
+)
+def test_no_server_keeps_a_listing_going_beyond_what_its_first_total_allows(first_total, size, changes, pool):
+    server = EndlessServer(first_total, changes, pool)
+
+    with contextlib.suppress(AtlasResponseError):  # the listing may end or be declared endless
+        for _ in UniqueItems(lambda n: server.page(n, size)):
+            pass
+
+    assert server.requests <= (1 + MAX_EXTRA_PASSES) * pass_page_limit(first_total, size)
 
 
 json_values = st.recursive(
