@@ -43,6 +43,7 @@ from airflow_provider_atlas_restore.download_progress import (
     ProgressLog,
     StreamCheck,
 )
+from airflow_provider_atlas_restore.responses import parse_retry_after
 from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error
 
@@ -72,6 +73,7 @@ DEFAULT_DOWNLOAD_RETRY = RetryPolicy(
 MAX_REDIRECTS = 5
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 _READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, requests.RequestException)
 _LINK_GONE_ADVICE = (
     "Atlas download links are single-use and expire about an hour after the job is ready: give the "
@@ -99,6 +101,9 @@ class _Transfer:
     progress: ProgressLog
     total: int | None = None
     validator: str | None = None
+    #: The last body had no length and ended when the server closed the connection: its end is
+    #: not proven until a ``Range`` request for the bytes after it says there are none (416).
+    unproven_end: bool = False
 
     def restart(self) -> None:
         """Forget the bytes received, for a download that starts again from byte 0."""
@@ -107,13 +112,7 @@ class _Transfer:
         self.progress.restart()
         self.total = None
         self.validator = None
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
+        self.unproven_end = False
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -198,7 +197,10 @@ class SnapshotDownloader:
                 attempt += 1
                 try:
                     self._attempt(transfer)
-                    break
+                    if not transfer.unproven_end:
+                        break
+                    # Ask for the bytes after those received, at once: 416 proves the length.
+                    continue
                 except _Interrupted as interruption:
                     done = transfer.check.bytes
                     if interruption.restart:
@@ -256,12 +258,20 @@ class SnapshotDownloader:
         offset = transfer.check.bytes
         response = self._open(transfer, offset)
         with response:
-            self._accept(transfer, response, offset)
+            if transfer.unproven_end:
+                if self._length_proven(transfer, response, offset):
+                    return
+            else:
+                self._accept(transfer, response, offset)
             if transfer.check.bytes == 0:
                 etag = response.headers.get("ETag")
                 # If-Range needs a strong validator: a weak one would make every resume start over.
                 transfer.validator = etag if etag and not etag.startswith("W/") else None
             self._stream(transfer, response)
+            # Without Content-Length a body has an explicit end only when chunked: a
+            # close-delimited one may have been cut anywhere, even between two gzip members.
+            chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+            transfer.unproven_end = transfer.total is None and not chunked and transfer.check.bytes > 0
         total, done = transfer.total, transfer.check.bytes
         if total is not None and done < total:
             raise _Interrupted(f"the answer ended after {done} of {total} bytes")
@@ -285,6 +295,9 @@ class SnapshotDownloader:
                     allow_redirects=False,
                     timeout=(self.connect_timeout, self.read_timeout),
                     auth=NoCredentials(),
+                    # Per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+                    # session's verify, never one given with the request.
+                    verify=self.session.verify,
                 )
             except requests.exceptions.SSLError:
                 raise AtlasDownloadError(
@@ -297,7 +310,7 @@ class SnapshotDownloader:
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
                 raise _Interrupted(describe_transport_error(error, self.read_timeout)) from None
-            except requests.RequestException as error:
+            except (requests.RequestException, ValueError) as error:
                 raise AtlasDownloadError(
                     f"Download of {link.file_name} failed: the link is not a usable URL ({type(error).__name__})."
                 ) from None
@@ -305,7 +318,12 @@ class SnapshotDownloader:
                 return response
             location = response.headers.get("Location", "")
             response.close()
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError:
+                raise AtlasDownloadError(
+                    f"Download of {link.file_name} failed: the server redirected to an invalid URL."
+                ) from None
             mask_link(url)  # a redirect target (such as a presigned storage URL) is a secret too
         raise AtlasDownloadError(f"Download of {link.file_name} failed: more than {MAX_REDIRECTS} redirects.")
 
@@ -340,9 +358,38 @@ class SnapshotDownloader:
             raise _Interrupted("the server refused to resume (416)", restart=True)
         reason = f"HTTP {status} {response.reason or ''}".strip()
         if status in _RETRYABLE_STATUSES:
-            raise _Interrupted(reason, retry_after=_retry_after(response))
+            raise _Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
         advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
         raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
+
+    def _length_proven(self, transfer: _Transfer, response: requests.Response, offset: int) -> bool:
+        """
+        Judge the answer to ``Range: bytes=<offset>-`` sent after a close-delimited body of ``offset`` bytes.
+
+        Return ``True`` when a 416 with ``Content-Range: bytes */<offset>`` proves the file has
+        exactly the bytes received; ``False`` when a 206 brings the bytes that were missing (the
+        caller streams them). Anything else leaves the length unknown: the file is refused.
+        """
+        status = response.status_code
+        transfer.unproven_end = False
+        if status == 206:
+            self._accept(transfer, response, offset)
+            return False
+        name = transfer.link.file_name
+        if status == 416:
+            found = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
+            if found and int(found.group(1)) == offset:
+                transfer.total = offset
+                return True
+            answer = f"416 with Content-Range {response.headers.get('Content-Range', '(none)')[:40]!r}"
+        else:
+            answer = f"HTTP {status}"
+        raise CorruptDownloadError(
+            f"{name}: the server sent it without Content-Length and closed the connection after "
+            f"{offset} bytes, so the end may be a cut; asked whether more bytes follow (Range: "
+            f"bytes={offset}-), it answered {answer}, which does not prove the length. The file "
+            "is refused; nothing was kept at its final name."
+        )
 
     def _stream(self, transfer: _Transfer, response: requests.Response) -> None:
         """
