@@ -55,7 +55,13 @@ def _is_url(value: Any) -> bool:
 
 
 def _mask_urls(value: Any) -> None:
-    """Register every link found in a (possibly nested, possibly JSON text) value as a secret."""
+    """
+    Register every link found in a (possibly nested, possibly JSON text) value as a secret.
+
+    Every ``http(s)`` string at any depth, so it covers all that
+    :func:`~airflow_provider_atlas_restore.models.secret_links` yields for a job as the API
+    returns it (``privateDownloadDeliveryUrls`` included) and the sensor's XCom shape too.
+    """
     if isinstance(value, str):
         if value.startswith(("http://", "https://")):
             from airflow_provider_atlas_restore.snapshot_download import mask_link
@@ -324,6 +330,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             raise AtlasInputError(
                 "restore_job must be the restore-job sensor's XCom value: a dict, or its JSON text."
             )
+        # Not rendered (a dict given as it is): its links, private-endpoint ones included, are
+        # registered here, before anything is logged.
+        _mask_urls(value)
         return value
 
     def _fetch_links(

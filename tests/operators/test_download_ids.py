@@ -121,7 +121,7 @@ def test_sensor_poke_returns_the_validated_id_not_the_echoed_one(atlas_connectio
 
 
 def test_dag_run_with_a_traversal_id_fails_the_task_writing_nothing(
-    airflow_database, atlas_connection, requests_mock, tmp_path
+    airflow_database, atlas_connection, requests_mock, tmp_path, log_text
 ):
     result = run_dag(
         TEST_DAGS,
@@ -129,6 +129,6 @@ def test_dag_run_with_a_traversal_id_fails_the_task_writing_nothing(
         {"restore_job": sensor_xcom(HOSTILE_IDS["traversal"]), "destination": str(tmp_path / "dest")},
     )
     assert result.task_states == {"download": "failed"}
+    assert "is not a valid Atlas id" in log_text()
     assert requests_mock.call_count == 0
-    assert not (tmp_path / "escaped.tar.gz").exists()
-    assert not os.listdir(tmp_path / "dest") if (tmp_path / "dest").exists() else True
+    assert_nothing_written(tmp_path)
