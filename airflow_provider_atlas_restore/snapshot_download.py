@@ -7,7 +7,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -43,6 +42,7 @@ from airflow_provider_atlas_restore.download_progress import (
     ProgressLog,
     StreamCheck,
 )
+from airflow_provider_atlas_restore.download_transfer import Interrupted, Transfer
 from airflow_provider_atlas_restore.responses import parse_retry_after
 from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error
@@ -79,40 +79,6 @@ _LINK_GONE_ADVICE = (
     "Atlas download links are single-use and expire about an hour after the job is ready: give the "
     "task restore_job_id and cluster_name so it resolves fresh links, or create a new download restore job."
 )
-
-
-class _Interrupted(Exception):
-    """One attempt ended early in a way another request may cure."""
-
-    def __init__(self, reason: str, *, restart: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.restart = restart
-        self.retry_after = retry_after
-
-
-@dataclass
-class _Transfer:
-    """The state of one file's download across its attempts."""
-
-    link: DownloadLink
-    part: PartFile
-    check: StreamCheck
-    progress: ProgressLog
-    total: int | None = None
-    validator: str | None = None
-    #: The last body had no length and ended when the server closed the connection: its end is
-    #: not proven until a ``Range`` request for the bytes after it says there are none (416).
-    unproven_end: bool = False
-
-    def restart(self) -> None:
-        """Forget the bytes received, for a download that starts again from byte 0."""
-        self.check.reset()
-        self.part.restart()
-        self.progress.restart()
-        self.total = None
-        self.validator = None
-        self.unproven_end = False
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -187,7 +153,7 @@ class SnapshotDownloader:
         mask_link(link.url)
         self.check_link(link)
         progress = ProgressLog(self.log, link.file_name, self.progress_interval, self.monotonic)
-        transfer = _Transfer(
+        transfer = Transfer(
             link, destination.open_part(link.file_name), StreamCheck(link.file_name), progress
         )
         waited = 0.0
@@ -201,7 +167,7 @@ class SnapshotDownloader:
                         break
                     # Ask for the bytes after those received, at once: 416 proves the length.
                     continue
-                except _Interrupted as interruption:
+                except Interrupted as interruption:
                     done = transfer.check.bytes
                     if interruption.restart:
                         transfer.restart()
@@ -223,7 +189,7 @@ class SnapshotDownloader:
         return DownloadResult(str(transfer.part.final), check.bytes, check.sha256, link.replica_set)
 
     def _wait_before_retry(
-        self, transfer: _Transfer, interruption: _Interrupted, attempt: int, waited: float, done: int
+        self, transfer: Transfer, interruption: Interrupted, attempt: int, waited: float, done: int
     ) -> float:
         """Sleep before the next attempt and return how long; raise when the attempts are spent."""
         policy = self.retry
@@ -253,8 +219,8 @@ class SnapshotDownloader:
         self.sleep(wait)
         return wait
 
-    def _attempt(self, transfer: _Transfer) -> None:
-        """Send one request and stream its body to the end, or raise ``_Interrupted``."""
+    def _attempt(self, transfer: Transfer) -> None:
+        """Send one request and stream its body to the end, or raise ``Interrupted``."""
         offset = transfer.check.bytes
         response = self._open(transfer, offset)
         with response:
@@ -274,9 +240,9 @@ class SnapshotDownloader:
             transfer.unproven_end = transfer.total is None and not chunked and transfer.check.bytes > 0
         total, done = transfer.total, transfer.check.bytes
         if total is not None and done < total:
-            raise _Interrupted(f"the answer ended after {done} of {total} bytes")
+            raise Interrupted(f"the answer ended after {done} of {total} bytes")
 
-    def _open(self, transfer: _Transfer, offset: int) -> requests.Response:
+    def _open(self, transfer: Transfer, offset: int) -> requests.Response:
         """Send the GET (with ``Range`` when resuming), following redirects after checking each."""
         link = transfer.link
         headers = {"Accept-Encoding": "identity"}
@@ -309,7 +275,7 @@ class SnapshotDownloader:
                 requests.exceptions.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                raise _Interrupted(describe_transport_error(error, self.read_timeout)) from None
+                raise Interrupted(describe_transport_error(error, self.read_timeout)) from None
             except (requests.RequestException, ValueError) as error:
                 raise AtlasDownloadError(
                     f"Download of {link.file_name} failed: the link is not a usable URL ({type(error).__name__})."
@@ -327,7 +293,7 @@ class SnapshotDownloader:
             mask_link(url)  # a redirect target (such as a presigned storage URL) is a secret too
         raise AtlasDownloadError(f"Download of {link.file_name} failed: more than {MAX_REDIRECTS} redirects.")
 
-    def _accept(self, transfer: _Transfer, response: requests.Response, offset: int) -> None:
+    def _accept(self, transfer: Transfer, response: requests.Response, offset: int) -> None:
         """Check the status and headers of an answer and note the file's total length."""
         status = response.status_code
         if status == 200:
@@ -343,26 +309,26 @@ class SnapshotDownloader:
         if status == 206:
             found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not found:
-                raise _Interrupted("the server answered 206 without a usable Content-Range", restart=True)
+                raise Interrupted("the server answered 206 without a usable Content-Range", restart=True)
             start, end, size = int(found.group(1)), int(found.group(2)), found.group(3)
             whole = int(size) if size != "*" else None
             known = transfer.total
             if start != offset or whole is None or end != whole - 1 or (known is not None and whole != known):
-                raise _Interrupted(
+                raise Interrupted(
                     f"the server resumed at bytes {start}-{end}/{size}, not at byte {offset} of the same file",
                     restart=True,
                 )
             transfer.total = whole
             return
         if status == 416 and offset:
-            raise _Interrupted("the server refused to resume (416)", restart=True)
+            raise Interrupted("the server refused to resume (416)", restart=True)
         reason = f"HTTP {status} {response.reason or ''}".strip()
         if status in _RETRYABLE_STATUSES:
-            raise _Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
+            raise Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
         advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
         raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
 
-    def _length_proven(self, transfer: _Transfer, response: requests.Response, offset: int) -> bool:
+    def _length_proven(self, transfer: Transfer, response: requests.Response, offset: int) -> bool:
         """
         Judge the answer to ``Range: bytes=<offset>-`` sent after a close-delimited body of ``offset`` bytes.
 
@@ -391,7 +357,7 @@ class SnapshotDownloader:
             "is refused; nothing was kept at its final name."
         )
 
-    def _stream(self, transfer: _Transfer, response: requests.Response) -> None:
+    def _stream(self, transfer: Transfer, response: requests.Response) -> None:
         """
         Copy the body into the part file, checking it on the way; raw bytes, never decoded.
 
@@ -415,7 +381,7 @@ class SnapshotDownloader:
                             f"server announced {total} (Content-Length)."
                         ) from None
                     timed_out = isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError))
-                    raise _Interrupted(
+                    raise Interrupted(
                         f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
                     ) from None
                 if not chunk:

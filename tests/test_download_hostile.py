@@ -89,7 +89,11 @@ def test_close_delimited_body_whose_length_a_416_proves_is_committed(hostile_ser
     payload = FIRST_MEMBER + SECOND_MEMBER
 
     def answer(request: SeenRequest) -> Reply:
-        return ranged(payload, request) if requested_range(request) else Reply(body=payload, close_delimited=True)
+        return (
+            ranged(payload, request)
+            if requested_range(request)
+            else Reply(body=payload, close_delimited=True)
+        )
 
     hostile_server.handler = answer
     result = downloader().download(DownloadLink(f"{hostile_server.base_url}/x", NAME), destination(tmp_path))
@@ -98,7 +102,9 @@ def test_close_delimited_body_whose_length_a_416_proves_is_committed(hostile_ser
     assert os.listdir(tmp_path) == [NAME]
 
 
-def test_close_delimited_body_cut_between_members_is_resumed_when_the_server_has_more(hostile_server, tmp_path):
+def test_close_delimited_body_cut_between_members_is_resumed_when_the_server_has_more(
+    hostile_server, tmp_path
+):
     payload = FIRST_MEMBER + SECOND_MEMBER
 
     def answer(request: SeenRequest) -> Reply:
@@ -184,11 +190,16 @@ def test_connection_ca_bundle_wins_over_the_ca_bundle_environment(tls_server, tm
 def test_http_date_retry_after_is_honoured(hostile_server, tmp_path):
     payload = make_archive(20_000)
     answers = iter(
-        [Reply(503, [("Retry-After", formatdate(time.time() + 8, usegmt=True))], b"busy"), Reply(body=payload)]
+        [
+            Reply(503, [("Retry-After", formatdate(time.time() + 8, usegmt=True))], b"busy"),
+            Reply(body=payload),
+        ]
     )
     hostile_server.handler = lambda request: next(answers)
     sleeps: list[float] = []
-    result = downloader(sleeps).download(DownloadLink(f"{hostile_server.base_url}/x", NAME), destination(tmp_path))
+    result = downloader(sleeps).download(
+        DownloadLink(f"{hostile_server.base_url}/x", NAME), destination(tmp_path)
+    )
     assert result.sha256 == sha256_of(payload)
     assert len(sleeps) == 1
     assert sleeps[0] >= 6  # the date asked for about 8 s; the backoff alone would wait 1 s
@@ -199,7 +210,9 @@ def test_http_date_retry_after_is_honoured(hostile_server, tmp_path):
 
 @pytest.mark.parametrize("url", ["https://[::1/secret-token/file.tar.gz", "https://[not-an-ip]/secret-token"])
 def test_malformed_link_is_a_clear_error_naming_the_file_not_the_link(tmp_path, url):
-    with pytest.raises(AtlasDownloadError, match=f"Download of {NAME} failed: its link is not a valid URL") as raised:
+    with pytest.raises(
+        AtlasDownloadError, match=f"Download of {NAME} failed: its link is not a valid URL"
+    ) as raised:
         downloader(allow_http=False).download(DownloadLink(url, NAME), destination(tmp_path))
     assert "secret-token" not in str(raised.value)
     assert os.listdir(tmp_path) == []

@@ -8,7 +8,6 @@ from typing import Any
 from airflow.providers.common.compat.sdk import redact
 
 from airflow_provider_atlas_restore.hooks.atlas import mask_delivery_urls
-from airflow_provider_atlas_restore.models import secret_links
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 from tests.conftest import CLUSTER, JOB_ID, jobs_url, make_job, page_body
@@ -30,7 +29,9 @@ def job_with_private_links() -> tuple[dict[str, Any], list[str]]:
             {
                 "replicaSetName": "shard-0",
                 "downloadUrl": public,
-                "privateDownloadDeliveryUrls": [{"deliveryUrl": shard, "endpointId": "vpce-3bf78b0ddee411ba1"}],
+                "privateDownloadDeliveryUrls": [
+                    {"deliveryUrl": shard, "endpointId": "vpce-3bf78b0ddee411ba1"}
+                ],
             }
         ],
     )
@@ -46,8 +47,12 @@ def assert_masked(links: list[str], logs: str) -> None:
 
 
 def test_secret_links_yields_every_kind_of_link_of_a_job():
+    from airflow_provider_atlas_restore.models import secret_links
+
     job, private = job_with_private_links()
-    assert sorted(secret_links(job)) == sorted([*job["deliveryUrl"], job["components"][0]["downloadUrl"], *private])
+    assert sorted(secret_links(job)) == sorted(
+        [*job["deliveryUrl"], job["components"][0]["downloadUrl"], *private]
+    )
 
 
 def test_mask_delivery_urls_registers_private_links():
@@ -69,7 +74,9 @@ def test_listing_with_delivery_urls_masks_private_links(atlas_connection, reques
 def test_sensor_masks_private_links_of_the_job_it_read(atlas_connection, requests_mock, log_text):
     job, private = job_with_private_links()
     requests_mock.get(f"{jobs_url()}/{JOB_ID}", json=job)
-    sensor = AtlasRestoreJobSensor(task_id="wait", cluster_name=CLUSTER, restore_job_id=JOB_ID, deferrable=False)
+    sensor = AtlasRestoreJobSensor(
+        task_id="wait", cluster_name=CLUSTER, restore_job_id=JOB_ID, deferrable=False
+    )
     outcome: Any = sensor.poke(context={})  # type: ignore[arg-type]
     assert outcome.is_done
     sensor.log.debug("job %s", job)

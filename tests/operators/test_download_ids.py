@@ -52,7 +52,7 @@ def assert_nothing_written(tmp_path: Path) -> None:
 def test_hostile_job_id_in_the_sensor_xcom_is_refused_writing_nothing(
     atlas_connection, requests_mock, tmp_path, job_id
 ):
-    with pytest.raises(AtlasInputError, match="restore_job_id=.* is not a valid Atlas id"):
+    with pytest.raises(AtlasInputError, match=r"restore_job_id=.* is not a valid Atlas id"):
         run(tmp_path / "dest", restore_job=sensor_xcom(job_id))
     assert requests_mock.call_count == 0
     assert_nothing_written(tmp_path)
@@ -84,7 +84,9 @@ def test_hostile_replica_set_name_from_the_server_is_a_response_error_writing_no
     atlas_connection, requests_mock, tmp_path, name
 ):
     components = [{"replicaSetName": name, "downloadUrl": LINK}]
-    requests_mock.get(f"{jobs_url()}/{JOB_ID}", json=make_job(1, id=JOB_ID, deliveryUrl=[LINK], components=components))
+    requests_mock.get(
+        f"{jobs_url()}/{JOB_ID}", json=make_job(1, id=JOB_ID, deliveryUrl=[LINK], components=components)
+    )
     with pytest.raises(AtlasResponseError, match="replica set name of component 1 is not a safe part"):
         run(tmp_path / "dest", restore_job_id=JOB_ID, cluster_name=CLUSTER)
     assert [request.path for request in requests_mock.request_history] == [
@@ -115,7 +117,9 @@ def test_sensor_poke_returns_the_validated_id_not_the_echoed_one(atlas_connectio
 
     echoed = make_job(1, id="x/../../escaped", deliveryUrl=[LINK])
     requests_mock.get(f"{jobs_url()}/{JOB_ID}", json=echoed)
-    sensor = AtlasRestoreJobSensor(task_id="wait", cluster_name=CLUSTER, restore_job_id=JOB_ID, deferrable=False)
+    sensor = AtlasRestoreJobSensor(
+        task_id="wait", cluster_name=CLUSTER, restore_job_id=JOB_ID, deferrable=False
+    )
     outcome: Any = sensor.poke(context={})  # type: ignore[arg-type]
     assert outcome.xcom_value["restore_job_id"] == JOB_ID
 
