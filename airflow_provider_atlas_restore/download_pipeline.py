@@ -269,3 +269,7 @@ def _account(source: http.client.HTTPResponse, size: int) -> None:
     """Count ``size`` bytes read past ``source``, as ``HTTPResponse.readinto`` would."""
     if source.length is not None:
         source.length -= size
+        if not source.length:
+            # An empty read at the end lets http.client close the answer as its own readinto
+            # does, so urllib3 may keep the connection for the next request.
+            source.readinto(bytearray())
