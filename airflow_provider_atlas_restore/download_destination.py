@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,20 @@ from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
 
 #: Bytes between two write-backs of a local part file (see :meth:`PartFile._write_back`).
 WRITEBACK_STEP = 64 << 20
+#: A file name the destination accepts: one path segment of safe characters, not hidden.
+_SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$")
+
+
+def is_safe_file_name(name: str) -> bool:
+    """
+    Return whether ``name`` is one plain path segment of safe characters (never ``/``, ``..``, NUL, control).
+
+    ASCII letters, digits, ``.``, ``_`` and ``-``, at most 200 characters, not starting with a
+    dot (so never ``.`` or ``..``, nor the name of a hidden part file).
+
+    :param name: the proposed file name.
+    """
+    return isinstance(name, str) and bool(_SAFE_FILE_NAME.fullmatch(name))
 
 
 class AtlasDestinationError(AtlasDownloadError):
@@ -215,7 +230,12 @@ class DownloadDestination:
         """
         Start writing the file ``name`` under a temporary name beside it.
 
-        :param name: the final file name.
+        :param name: the final file name: one plain path segment (see :func:`is_safe_file_name`).
         """
+        if not is_safe_file_name(name):  # the last guard: callers check names with a clearer error
+            raise AtlasDestinationError(
+                f"Refusing to write a file named {name[:80]!r} in {self.folder}: a file name must be one "
+                "plain path segment of ASCII letters, digits, '.', '_' and '-', not starting with a dot."
+            )
         temp = self.folder / f".{name}.{uuid.uuid4().hex[:12]}.part"
         return PartFile(self.folder / name, temp)

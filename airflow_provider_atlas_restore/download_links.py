@@ -11,11 +11,33 @@ from airflow_provider_atlas_restore.connection_config import AtlasConnectionConf
 from airflow_provider_atlas_restore.download_destination import DownloadLink
 from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
 
-__all__ = ["InsecureDownloadLinkError", "NoCredentials", "check_link_scheme", "download_session", "mask_link"]
+__all__ = [
+    "InsecureDownloadLinkError",
+    "NoCredentials",
+    "check_link_scheme",
+    "download_session",
+    "link_scheme",
+    "mask_link",
+]
 
 
 class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
     """A download link is not https and plain http was not allowed."""
+
+
+def link_scheme(link: DownloadLink, url: str) -> str:
+    """
+    Return the lowercased scheme of ``url``, or raise a download error naming the file, not the link.
+
+    :param link: the link being downloaded, for the message.
+    :param url: the URL (the link or a redirect from it).
+    """
+    try:
+        return urlsplit(url).scheme.lower()
+    except ValueError:  # such as an unclosed "[" in the host: the text is never shown, it may be secret
+        raise AtlasDownloadError(
+            f"Download of {link.file_name} failed: its link is not a valid URL. Nothing was written."
+        ) from None
 
 
 def check_link_scheme(link: DownloadLink, url: str, *, allow_http: bool) -> None:
@@ -26,7 +48,7 @@ def check_link_scheme(link: DownloadLink, url: str, *, allow_http: bool) -> None
     :param url: the URL to check.
     :param allow_http: accept plain http (a local emulator only).
     """
-    scheme = urlsplit(url).scheme.lower()
+    scheme = link_scheme(link, url)
     if scheme == "https" or (scheme == "http" and allow_http):
         return
     if scheme == "http":
@@ -57,7 +79,10 @@ def mask_link(url: str) -> None:
     :param url: the secret link.
     """
     mask_secret(url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed link: masked whole; the download refuses it later
+        return
     path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
     for secret in (path_and_query, parts.path, parts.query):
         if len(secret) > 8:

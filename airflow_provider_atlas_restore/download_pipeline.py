@@ -188,6 +188,10 @@ def receive(raw: Any, chunk_size: int) -> Iterator[tuple[Chunk, Callable[[], Non
     of the receiving thread's CPU). Any other body is read with ``urllib3``'s own ``stream``.
     A body that ends before its ``Content-Length`` raises ``http.client.IncompleteRead``.
 
+    A read that fails (a read timeout: no byte for ``timeout`` seconds) first yields the bytes
+    that did arrive into the buffer, then raises, so a resume asks only for what is missing.
+    The timeout is per read, so a slow but steady trickle is never cut.
+
     :param raw: the ``urllib3`` response of a streamed ``requests`` response (``response.raw``).
     :param chunk_size: the most bytes in one chunk.
     """
@@ -197,12 +201,75 @@ def receive(raw: Any, chunk_size: int) -> Iterator[tuple[Chunk, Callable[[], Non
             yield data, None
         return
     pool = BufferPool(DEFAULT_QUEUE_DEPTH + 2, chunk_size)
+    fill = _reader(source)
     while True:
         buffer = pool.take()
-        size = source.readinto(buffer)
+        try:
+            size = fill(buffer)
+        except _PartialRead as partial:
+            if partial.size:
+                yield memoryview(buffer)[: partial.size], functools.partial(pool.give_back, buffer)
+            raise partial.error from None
         if not size:
             missing = source.length  # what Content-Length still promised, if it said anything
             if missing:
                 raise http.client.IncompleteRead(b"", missing)  # as urllib3 would say it
             return
         yield memoryview(buffer)[:size], functools.partial(pool.give_back, buffer)
+
+
+class _PartialRead(Exception):
+    """A read failed after ``size`` bytes had already arrived into the buffer."""
+
+    def __init__(self, size: int, error: Exception) -> None:
+        super().__init__(size)
+        self.size = size
+        self.error = error
+
+
+def _reader(source: http.client.HTTPResponse) -> Callable[[bytearray], int]:
+    """
+    Return how to fill a buffer from ``source``: as ``HTTPResponse.readinto`` does, keeping what arrived.
+
+    ``HTTPResponse.readinto`` reads through a ``BufferedReader`` that waits until the buffer is
+    full: when the server goes silent, the bytes already in the buffer are lost with the
+    timeout, and a server that stalls before each first ``chunk_size`` bytes is never resumed
+    past byte 0. Filling with ``readinto1`` (one socket read each) keeps count of every byte,
+    and the ``Content-Length`` bookkeeping is ``HTTPResponse``'s own. Chunked bodies keep
+    ``HTTPResponse.readinto`` (their framing lives there).
+    """
+    stream = source.fp
+    read_once = getattr(stream, "readinto1", None)
+    if source.chunked or read_once is None:
+        return source.readinto
+
+    def fill(buffer: bytearray) -> int:
+        if source.fp is None:
+            return 0
+        view = memoryview(buffer)
+        if source.length is not None and len(view) > source.length:
+            view = view[: source.length]  # never read past the end of the answer
+        wanted, filled = len(view), 0
+        while filled < wanted:
+            try:
+                got = read_once(view[filled:])
+            except Exception as error:  # a timeout, a reset: keep what arrived, then let it be seen
+                _account(source, filled)
+                raise _PartialRead(filled, error) from None
+            if not got:
+                break
+            filled += got
+        _account(source, filled)
+        return filled
+
+    return fill
+
+
+def _account(source: http.client.HTTPResponse, size: int) -> None:
+    """Count ``size`` bytes read past ``source``, as ``HTTPResponse.readinto`` would."""
+    if source.length is not None:
+        source.length -= size
+        if not source.length:
+            # An empty read at the end lets http.client close the answer as its own readinto
+            # does, so urllib3 may keep the connection for the next request.
+            source.readinto(bytearray())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -186,6 +186,39 @@ class RestoreJob:
         """Return whether the job is expired by its flag or by ``expiresAt`` having passed at ``now``."""
         expires_at = self.expires_at
         return self.state is RestoreJobState.EXPIRED or (expires_at is not None and expires_at <= now)
+
+
+def _private_links(holder: Mapping[str, Any]) -> Iterator[str]:
+    entries = holder.get("privateDownloadDeliveryUrls")
+    if not isinstance(entries, list):
+        return
+    for entry in entries:
+        url = entry.get("deliveryUrl") if isinstance(entry, Mapping) else entry
+        if isinstance(url, str) and url:
+            yield url
+
+
+def secret_links(job: Mapping[str, Any]) -> Iterator[str]:
+    """
+    Yield every secret download link of a restore job as Atlas returned it.
+
+    That is each ``deliveryUrl``, each ``components[].downloadUrl`` and every
+    ``privateDownloadDeliveryUrls[].deliveryUrl``, at the top level and in ``components[]``.
+    Masking and redaction both use it, so a kind of link known to one is known to the other.
+
+    :param job: a restore job as Atlas returned it.
+    """
+    view = RestoreJob.from_api(job)
+    yield from view.delivery_urls
+    yield from _private_links(job)
+    components = job.get("components")
+    for component in components if isinstance(components, list) else []:
+        if not isinstance(component, Mapping):
+            continue
+        url = component.get("downloadUrl")
+        if isinstance(url, str) and url:
+            yield url
+        yield from _private_links(component)
 
 
 def newest_completed(snapshots: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:

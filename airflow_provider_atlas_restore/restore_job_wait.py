@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
+from airflow_provider_atlas_restore.validation import validate_object_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -43,17 +44,21 @@ class WaitOutcome:
     message: str
 
 
-def evaluate_restore_job(job: Mapping[str, Any], *, cluster_name: str, now: datetime) -> WaitOutcome:
+def evaluate_restore_job(
+    job: Mapping[str, Any], *, cluster_name: str, now: datetime, restore_job_id: str | None = None
+) -> WaitOutcome:
     """
     Decide whether waiting for ``job`` is over, and how.
 
     :param job: the restore job as Atlas returned it.
     :param cluster_name: the job's cluster, for the message.
     :param now: the current time (aware, UTC), to see a passed ``expiresAt``.
+    :param restore_job_id: the validated id the job was asked for, named in the message rather
+        than the id the server echoed.
     """
     view = RestoreJob.from_api(job)
     state = view.state
-    what = f"Restore job {view.id} of cluster {cluster_name}"
+    what = f"Restore job {restore_job_id or view.id} of cluster {cluster_name}"
     if state in (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED):
         return WaitOutcome(WaitStatus.FAILED, state, f"{what} is {state.value}: it will never be ready.")
     expires_at = view.expires_at
@@ -72,20 +77,25 @@ def evaluate_restore_job(job: Mapping[str, Any], *, cluster_name: str, now: date
     return WaitOutcome(WaitStatus.PENDING, state, f"{what} is {state.value}, waiting for {waiting_for}.")
 
 
-def restore_job_result(job: Mapping[str, Any], *, cluster_name: str, group_id: str) -> dict[str, Any]:
+def restore_job_result(
+    job: Mapping[str, Any], *, restore_job_id: str, cluster_name: str, group_id: str
+) -> dict[str, Any]:
     """
     Return the small JSON dict a finished wait hands downstream (through XCom).
 
     It holds the download links: they are secret bearer links, so register them with the secret
-    masker before logging anything about the job.
+    masker (:func:`~airflow_provider_atlas_restore.hooks.atlas.mask_delivery_urls`) before
+    logging anything about the job. Its ``restore_job_id`` is the one asked for (validated), never
+    the id the server echoed, which may be anything.
 
     :param job: the restore job as Atlas returned it.
+    :param restore_job_id: the validated id of the job that was read.
     :param cluster_name: the job's cluster.
     :param group_id: the job's project.
     """
     view = RestoreJob.from_api(job)
     return {
-        "restore_job_id": view.id,
+        "restore_job_id": validate_object_id(restore_job_id, "restore_job_id"),
         "cluster_name": cluster_name,
         "group_id": group_id,
         "delivery_type": view.delivery_type,

@@ -7,7 +7,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -43,6 +42,8 @@ from airflow_provider_atlas_restore.download_progress import (
     ProgressLog,
     StreamCheck,
 )
+from airflow_provider_atlas_restore.download_transfer import Interrupted, Transfer
+from airflow_provider_atlas_restore.responses import parse_retry_after
 from airflow_provider_atlas_restore.retry import RetryPolicy
 from airflow_provider_atlas_restore.transport_errors import describe_transport_error
 
@@ -72,48 +73,12 @@ DEFAULT_DOWNLOAD_RETRY = RetryPolicy(
 MAX_REDIRECTS = 5
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 _READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, requests.RequestException)
 _LINK_GONE_ADVICE = (
     "Atlas download links are single-use and expire about an hour after the job is ready: give the "
     "task restore_job_id and cluster_name so it resolves fresh links, or create a new download restore job."
 )
-
-
-class _Interrupted(Exception):
-    """One attempt ended early in a way another request may cure."""
-
-    def __init__(self, reason: str, *, restart: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.restart = restart
-        self.retry_after = retry_after
-
-
-@dataclass
-class _Transfer:
-    """The state of one file's download across its attempts."""
-
-    link: DownloadLink
-    part: PartFile
-    check: StreamCheck
-    progress: ProgressLog
-    total: int | None = None
-    validator: str | None = None
-
-    def restart(self) -> None:
-        """Forget the bytes received, for a download that starts again from byte 0."""
-        self.check.reset()
-        self.part.restart()
-        self.progress.restart()
-        self.total = None
-        self.validator = None
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
-        return None
 
 
 def _content_length(response: requests.Response) -> int | None:
@@ -188,7 +153,7 @@ class SnapshotDownloader:
         mask_link(link.url)
         self.check_link(link)
         progress = ProgressLog(self.log, link.file_name, self.progress_interval, self.monotonic)
-        transfer = _Transfer(
+        transfer = Transfer(
             link, destination.open_part(link.file_name), StreamCheck(link.file_name), progress
         )
         waited = 0.0
@@ -198,8 +163,11 @@ class SnapshotDownloader:
                 attempt += 1
                 try:
                     self._attempt(transfer)
-                    break
-                except _Interrupted as interruption:
+                    if not transfer.unproven_end:
+                        break
+                    # Ask for the bytes after those received, at once: 416 proves the length.
+                    continue
+                except Interrupted as interruption:
                     done = transfer.check.bytes
                     if interruption.restart:
                         transfer.restart()
@@ -221,7 +189,7 @@ class SnapshotDownloader:
         return DownloadResult(str(transfer.part.final), check.bytes, check.sha256, link.replica_set)
 
     def _wait_before_retry(
-        self, transfer: _Transfer, interruption: _Interrupted, attempt: int, waited: float, done: int
+        self, transfer: Transfer, interruption: Interrupted, attempt: int, waited: float, done: int
     ) -> float:
         """Sleep before the next attempt and return how long; raise when the attempts are spent."""
         policy = self.retry
@@ -251,22 +219,30 @@ class SnapshotDownloader:
         self.sleep(wait)
         return wait
 
-    def _attempt(self, transfer: _Transfer) -> None:
-        """Send one request and stream its body to the end, or raise ``_Interrupted``."""
+    def _attempt(self, transfer: Transfer) -> None:
+        """Send one request and stream its body to the end, or raise ``Interrupted``."""
         offset = transfer.check.bytes
         response = self._open(transfer, offset)
         with response:
-            self._accept(transfer, response, offset)
+            if transfer.unproven_end:
+                if self._length_proven(transfer, response, offset):
+                    return
+            else:
+                self._accept(transfer, response, offset)
             if transfer.check.bytes == 0:
                 etag = response.headers.get("ETag")
                 # If-Range needs a strong validator: a weak one would make every resume start over.
                 transfer.validator = etag if etag and not etag.startswith("W/") else None
             self._stream(transfer, response)
+            # Without Content-Length a body has an explicit end only when chunked: a
+            # close-delimited one may have been cut anywhere, even between two gzip members.
+            chunked = "chunked" in response.headers.get("Transfer-Encoding", "").lower()
+            transfer.unproven_end = transfer.total is None and not chunked and transfer.check.bytes > 0
         total, done = transfer.total, transfer.check.bytes
         if total is not None and done < total:
-            raise _Interrupted(f"the answer ended after {done} of {total} bytes")
+            raise Interrupted(f"the answer ended after {done} of {total} bytes")
 
-    def _open(self, transfer: _Transfer, offset: int) -> requests.Response:
+    def _open(self, transfer: Transfer, offset: int) -> requests.Response:
         """Send the GET (with ``Range`` when resuming), following redirects after checking each."""
         link = transfer.link
         headers = {"Accept-Encoding": "identity"}
@@ -285,6 +261,9 @@ class SnapshotDownloader:
                     allow_redirects=False,
                     timeout=(self.connect_timeout, self.read_timeout),
                     auth=NoCredentials(),
+                    # Per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+                    # session's verify, never one given with the request.
+                    verify=self.session.verify,
                 )
             except requests.exceptions.SSLError:
                 raise AtlasDownloadError(
@@ -296,8 +275,8 @@ class SnapshotDownloader:
                 requests.exceptions.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as error:
-                raise _Interrupted(describe_transport_error(error, self.read_timeout)) from None
-            except requests.RequestException as error:
+                raise Interrupted(describe_transport_error(error, self.read_timeout)) from None
+            except (requests.RequestException, ValueError) as error:
                 raise AtlasDownloadError(
                     f"Download of {link.file_name} failed: the link is not a usable URL ({type(error).__name__})."
                 ) from None
@@ -305,11 +284,16 @@ class SnapshotDownloader:
                 return response
             location = response.headers.get("Location", "")
             response.close()
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError:
+                raise AtlasDownloadError(
+                    f"Download of {link.file_name} failed: the server redirected to an invalid URL."
+                ) from None
             mask_link(url)  # a redirect target (such as a presigned storage URL) is a secret too
         raise AtlasDownloadError(f"Download of {link.file_name} failed: more than {MAX_REDIRECTS} redirects.")
 
-    def _accept(self, transfer: _Transfer, response: requests.Response, offset: int) -> None:
+    def _accept(self, transfer: Transfer, response: requests.Response, offset: int) -> None:
         """Check the status and headers of an answer and note the file's total length."""
         status = response.status_code
         if status == 200:
@@ -325,26 +309,55 @@ class SnapshotDownloader:
         if status == 206:
             found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if not found:
-                raise _Interrupted("the server answered 206 without a usable Content-Range", restart=True)
+                raise Interrupted("the server answered 206 without a usable Content-Range", restart=True)
             start, end, size = int(found.group(1)), int(found.group(2)), found.group(3)
             whole = int(size) if size != "*" else None
             known = transfer.total
             if start != offset or whole is None or end != whole - 1 or (known is not None and whole != known):
-                raise _Interrupted(
+                raise Interrupted(
                     f"the server resumed at bytes {start}-{end}/{size}, not at byte {offset} of the same file",
                     restart=True,
                 )
             transfer.total = whole
             return
         if status == 416 and offset:
-            raise _Interrupted("the server refused to resume (416)", restart=True)
+            raise Interrupted("the server refused to resume (416)", restart=True)
         reason = f"HTTP {status} {response.reason or ''}".strip()
         if status in _RETRYABLE_STATUSES:
-            raise _Interrupted(reason, retry_after=_retry_after(response))
+            raise Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
         advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
         raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
 
-    def _stream(self, transfer: _Transfer, response: requests.Response) -> None:
+    def _length_proven(self, transfer: Transfer, response: requests.Response, offset: int) -> bool:
+        """
+        Judge the answer to ``Range: bytes=<offset>-`` sent after a close-delimited body of ``offset`` bytes.
+
+        Return ``True`` when a 416 with ``Content-Range: bytes */<offset>`` proves the file has
+        exactly the bytes received; ``False`` when a 206 brings the bytes that were missing (the
+        caller streams them). Anything else leaves the length unknown: the file is refused.
+        """
+        status = response.status_code
+        transfer.unproven_end = False
+        if status == 206:
+            self._accept(transfer, response, offset)
+            return False
+        name = transfer.link.file_name
+        if status == 416:
+            found = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
+            if found and int(found.group(1)) == offset:
+                transfer.total = offset
+                return True
+            answer = f"416 with Content-Range {response.headers.get('Content-Range', '(none)')[:40]!r}"
+        else:
+            answer = f"HTTP {status}"
+        raise CorruptDownloadError(
+            f"{name}: the server sent it without Content-Length and closed the connection after "
+            f"{offset} bytes, so the end may be a cut; asked whether more bytes follow (Range: "
+            f"bytes={offset}-), it answered {answer}, which does not prove the length. The file "
+            "is refused; nothing was kept at its final name."
+        )
+
+    def _stream(self, transfer: Transfer, response: requests.Response) -> None:
         """
         Copy the body into the part file, checking it on the way; raw bytes, never decoded.
 
@@ -368,7 +381,7 @@ class SnapshotDownloader:
                             f"server announced {total} (Content-Length)."
                         ) from None
                     timed_out = isinstance(error, (TimeoutError, urllib3.exceptions.TimeoutError))
-                    raise _Interrupted(
+                    raise Interrupted(
                         f"the connection {'timed out' if timed_out else 'dropped'} after {check.bytes} bytes"
                     ) from None
                 if not chunk:

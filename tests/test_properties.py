@@ -201,5 +201,5 @@ def _read_every_field(job: dict[str, Any]) -> None:
     _ = (view.id, view.delivery_type, view.snapshot_id, view.delivery_urls, view.components)
     _ = (view.expires_at, view.finished_at, view.state, view.download_ready)
     evaluate_restore_job(job, cluster_name="Cluster0", now=datetime.now(timezone.utc))
-    json.dumps(restore_job_result(job, cluster_name="Cluster0", group_id=GROUP))
+    json.dumps(restore_job_result(job, restore_job_id=GROUP, cluster_name="Cluster0", group_id=GROUP))
     parse_timestamp(job.get("expiresAt"))

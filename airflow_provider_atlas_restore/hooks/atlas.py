@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import mask_secret
-
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFound
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
 from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
-from airflow_provider_atlas_restore.models import RestoreJob, newest_completed
+from airflow_provider_atlas_restore.models import newest_completed, secret_links
 from airflow_provider_atlas_restore.paging import MAX_PAGES, Page, UniqueItems
 from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.responses import expect_mapping
@@ -29,11 +27,15 @@ def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
     """
     Register a job's download links with Airflow's secret masker, so no log line shows them.
 
+    Every link :func:`~airflow_provider_atlas_restore.models.secret_links` yields is masked,
+    private-endpoint ones included: whole, and its path and query alone.
+
     :param job: a restore job as Atlas returned it; returned unchanged.
     """
-    view = RestoreJob.from_api(job)
-    for url in view.delivery_urls + [c.download_url for c in view.components if c.download_url]:
-        mask_secret(url)
+    from airflow_provider_atlas_restore.download_links import mask_link
+
+    for url in secret_links(job):
+        mask_link(url)
     return job
 
 

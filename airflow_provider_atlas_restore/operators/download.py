@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from airflow_provider_atlas_restore.defaults import (
     DOWNLOAD_MAX_WAIT,
 )
 from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasInputError, AtlasResponseError
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState, parse_timestamp
 from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL
 from airflow_provider_atlas_restore.validation import (
@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from airflow_provider_atlas_restore.download_destination import DownloadLink
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-_UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+#: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
+_SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
 _FAILED_STATES = (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
 
 
@@ -54,7 +55,13 @@ def _is_url(value: Any) -> bool:
 
 
 def _mask_urls(value: Any) -> None:
-    """Register every link found in a (possibly nested, possibly JSON text) value as a secret."""
+    """
+    Register every link found in a (possibly nested, possibly JSON text) value as a secret.
+
+    Every ``http(s)`` string at any depth, so it covers all that
+    :func:`~airflow_provider_atlas_restore.models.secret_links` yields for a job as the API
+    returns it (``privateDownloadDeliveryUrls`` included) and the sensor's XCom shape too.
+    """
     if isinstance(value, str):
         if value.startswith(("http://", "https://")):
             from airflow_provider_atlas_restore.snapshot_download import mask_link
@@ -82,6 +89,8 @@ class _JobLinks:
     delivery_urls: list[str]
     components: list[tuple[str | None, str | None]]  # (replica set name, link)
     snapshot_id: str | None = None
+    #: Whether the fields came from the Atlas API (bad values are a server fault) or from XCom.
+    from_server: bool = False
 
     @property
     def has_links(self) -> bool:
@@ -102,6 +111,14 @@ class _JobLinks:
             components=[(c.replica_set_name, c.download_url) for c in view.components],
             snapshot_id=view.snapshot_id,
         )
+
+    @classmethod
+    def from_job_read(
+        cls, job: Mapping[str, Any], job_id: str, cluster_name: str, group_id: str | None
+    ) -> _JobLinks:
+        """Read a job as the Atlas API returned it for ``job_id``; the id asked for is kept, not the one echoed."""
+        links = cls.from_api(job, cluster_name, group_id)
+        return replace(links, job_id=job_id, from_server=True)
 
     @classmethod
     def from_xcom(cls, data: Mapping[str, Any]) -> _JobLinks:
@@ -313,6 +330,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             raise AtlasInputError(
                 "restore_job must be the restore-job sensor's XCom value: a dict, or its JSON text."
             )
+        # Not rendered (a dict given as it is): its links, private-endpoint ones included, are
+        # registered here, before anything is logged.
+        _mask_urls(value)
         return value
 
     def _fetch_links(
@@ -322,7 +342,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         cluster_name = validate_cluster_name(cluster_name)
         if group_id:
             validate_object_id(group_id, "group_id")
-        job = _JobLinks.from_api(hook.get_restore_job(cluster_name, job_id, group_id), cluster_name, group_id)
+        job = _JobLinks.from_job_read(
+            hook.get_restore_job(cluster_name, job_id, group_id), job_id, cluster_name, group_id
+        )
         where = f"Restore job {job_id} of cluster {cluster_name}"
         if job.state in _FAILED_STATES:
             raise AirflowFailException(
@@ -344,12 +366,15 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         job_id = job.job_id or self.restore_job_id
         if not job_id:
             raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")
+        job_id = validate_object_id(job_id, "restore_job_id")  # it becomes part of each file name
         if job.components:
             pairs = [(name, url or "") for name, url in job.components]
         else:
             pairs = [(None, url) for url in job.delivery_urls]
         links: list[DownloadLink] = []
         for index, (replica_set, url) in enumerate(pairs, start=1):
+            if replica_set is not None:
+                self._check_replica_set(job, job_id, replica_set, index)
             name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
             links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set))
         names = [link.file_name for link in links]
@@ -360,10 +385,29 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             )
         return links
 
+    @staticmethod
+    def _check_replica_set(job: _JobLinks, job_id: str, replica_set: str, index: int) -> None:
+        """Refuse a replica set name that is not a safe part of a file name, blaming where it came from."""
+        if len(replica_set) <= 128 and _SAFE_REPLICA_SET_NAME.fullmatch(replica_set):
+            return
+        why = (
+            f"the replica set name of component {index} is not a safe part of a file name: only "
+            "ASCII letters, digits, '_', '-' and single dots between them are accepted"
+        )
+        if job.from_server:
+            raise AtlasResponseError(
+                status=200,
+                method="GET",
+                path=f"clusters/{job.cluster_name}/backup/restoreJobs/{job_id}",
+                reason="OK",
+                detail=f"{why}. Nothing was downloaded",
+            )
+        raise AtlasInputError(f"restore_job: {why}. Nothing was downloaded.")
+
     def _file_name(
         self, job: _JobLinks, job_id: str, replica_set: str | None, index: int, *, several: bool
     ) -> str:
-        safe_set = _UNSAFE_NAME_CHARACTERS.sub("_", replica_set) if replica_set else ""
+        safe_set = replica_set or ""
         if self.file_name_template is None:
             suffix = f"-{safe_set}" if safe_set else (f"-{index}" if several else "")
             return f"restore-{job_id}{suffix}.tar.gz"
@@ -380,9 +424,12 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 f"file_name_template={self.file_name_template!r} cannot be filled: {error!r}. Use "
                 "{restore_job_id}, {replica_set}, {index}, {cluster_name} and {snapshot_id}."
             ) from None
-        if not name or name in (".", "..") or "/" in name or "\\" in name:
+        from airflow_provider_atlas_restore.download_destination import is_safe_file_name
+
+        if not is_safe_file_name(name):
             raise AtlasInputError(
                 f"file_name_template={self.file_name_template!r} gives {name!r}: it must be a plain "
-                "file name, with no folder part."
+                "file name, with no folder part, of ASCII letters, digits, '.', '_' and '-', not "
+                "starting with a dot."
             )
         return name

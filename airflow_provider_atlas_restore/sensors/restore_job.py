@@ -123,13 +123,18 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
                 "Restore job %s: no usable answer this poke, trying again later: %s", job_id, error
             )
             return False
-        outcome = evaluate_restore_job(job, cluster_name=cluster, now=datetime.now(timezone.utc))
+        outcome = evaluate_restore_job(
+            job, cluster_name=cluster, now=datetime.now(timezone.utc), restore_job_id=job_id
+        )
         self.log.info("%s Waited %.0f s.", outcome.message, waited)
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.DONE:
             return PokeReturnValue(
-                is_done=True, xcom_value=restore_job_result(job, cluster_name=cluster, group_id=group)
+                is_done=True,
+                xcom_value=restore_job_result(
+                    job, restore_job_id=job_id, cluster_name=cluster, group_id=group
+                ),
             )
         return False
 
@@ -174,10 +179,12 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         if status == "success":
             group, cluster, job_id = self._checked_ids()
             job = self.hook.get_restore_job(cluster, job_id, group)
-            outcome = evaluate_restore_job(job, cluster_name=cluster, now=datetime.now(timezone.utc))
+            outcome = evaluate_restore_job(
+                job, cluster_name=cluster, now=datetime.now(timezone.utc), restore_job_id=job_id
+            )
             if outcome.status is WaitStatus.DONE:
                 self.log.info("%s", outcome.message)
-                return restore_job_result(job, cluster_name=cluster, group_id=group)
+                return restore_job_result(job, restore_job_id=job_id, cluster_name=cluster, group_id=group)
             message = outcome.message
         if self.soft_fail:
             raise AirflowSkipException(message)

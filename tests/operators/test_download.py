@@ -294,3 +294,18 @@ def test_templated_fields():
         "destination",
         "atlas_conn_id",
     }
+
+
+def test_download_of_a_job_as_the_api_returns_it_masks_its_private_links(
+    emu, group_id, connect, tmp_path, log_text
+):
+    job = ready_job(emu, group_id)
+    private = [f"https://private.example.invalid/{uuid.uuid4().hex}/restore.tar.gz" for _ in range(2)]
+    job["privateDownloadDeliveryUrls"] = [{"deliveryUrl": private[0], "endpointId": "vpce-3bf78b0ddee411ba1"}]
+    job["components"] = [{"privateDownloadDeliveryUrls": [{"deliveryUrl": private[1]}]}]
+    [result] = run(tmp_path, restore_job=job | {"cluster_name": CLUSTER})
+    assert Path(result["path"]).is_file()
+    logs = log_text()
+    for link in private:
+        assert link not in redact(link)
+        assert all(link not in redact(line) for line in logs.splitlines())
