@@ -209,7 +209,10 @@ class AtlasEmulator:
         """
         fields = self.connection(group_id, service_account=service_account)
         query = urlencode(
-            {key: str(value).lower() if isinstance(value, bool) else value for key, value in fields["extra"].items()}
+            {
+                key: str(value).lower() if isinstance(value, bool) else value
+                for key, value in fields["extra"].items()
+            }
         )
         login, password = quote(fields["login"], safe=""), quote(fields["password"], safe="")
         return f"mongodb-atlas://{login}:{password}@{self._host}:{self.port}/?{query}"
