@@ -18,8 +18,10 @@ def run_demo(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProce
     env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
     env["TMPDIR"] = str(tmp_path)
     finished = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_atlas_restore.testing.demo", "--ready-after", "1"]
-        + ["--download-size", "200000", *arguments],
+        [
+            *(sys.executable, "-m", "airflow_provider_atlas_restore.testing.demo"),
+            *("--ready-after", "1", "--download-size", "200000", *arguments),
+        ],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
