@@ -55,8 +55,9 @@ install-airflow2: $(INSTALLED2)
 test-airflow2: install-airflow2
 	$(BIN2)/pytest
 
+# DEMO_ARGS: e.g. --keep (keep the temporary Airflow home and snapshot), --workdir DIR, --ready-after 2
 demo: install
-	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo
+	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work

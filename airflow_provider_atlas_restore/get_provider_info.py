@@ -9,6 +9,9 @@ from airflow_provider_atlas_restore import __version__
 HOOK_CLASS_NAME = "airflow_provider_atlas_restore.hooks.atlas.AtlasHook"
 
 #: How the connection form shows the standard fields (read by Airflow 3.x here, 2.11 from the hook).
+#: Airflow 3's form prefills the Extra JSON with every ``conn-fields`` entry's default, so a field
+#: without one (the optional default project) would be saved as ``"group_id": null``: the project
+#: id is typed into Extra instead, as this placeholder shows.
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema"],
     "relabeling": {
@@ -19,13 +22,15 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "host": "cloud.mongodb.com",
         "login": "API public key, or service account client id (mdb_sa_id_...)",
         "password": "API private key, or service account secret",
-        "extra": '{"timeout": 60, "retry_max_attempts": 5}',
+        "extra": '{"group_id": "<24-hex default project id>", "timeout": 60}',
     },
 }
 
 
 def get_provider_info() -> dict[str, Any]:
     """Describe the provider, its connection type, hooks and operators to Airflow."""
+    # No "documentation-url" here: Airflow takes it from the package's ``Documentation`` project
+    # URL (pyproject.toml), which both 2.11 and 3.x link the Providers page to.
     return {
         "package-name": "airflow-provider-atlas-restore",
         "name": "MongoDB Atlas Restore",
@@ -49,11 +54,6 @@ def get_provider_info() -> dict[str, Any]:
                             "default": "digest",
                             "enum": ["digest", "service_account"],
                         },
-                    },
-                    "group_id": {
-                        "label": "Project (group) id",
-                        "description": "Default Atlas project id (24 hex characters) for tasks that name none.",
-                        "schema": {"type": ["string", "null"], "pattern": "^([a-f0-9]{24})?$"},
                     },
                     "api_version": {
                         "label": "API version",

@@ -123,6 +123,20 @@ class AtlasApi:
         """
         return self._request("GET", f"/groups/{quote(validate_object_id(group_id, 'group_id'), safe='')}")
 
+    def list_projects(self, *, page_num: int = 1, items_per_page: int = DEFAULT_ITEMS_PER_PAGE) -> ApiRequest:
+        """
+        Build ``GET /groups``: one page of the projects the key can see, used to test a connection.
+
+        :param page_num: the page, from 1.
+        :param items_per_page: projects per page, 1 to 500.
+        """
+        params = {
+            "pageNum": str(validate_int_range(page_num, "page_num", 1)),
+            "itemsPerPage": str(validate_int_range(items_per_page, "items_per_page", 1, MAX_ITEMS_PER_PAGE)),
+            "includeCount": "true",
+        }
+        return self._request("GET", "/groups", params=params)
+
     def list_restore_jobs(
         self,
         group_id: str,

@@ -7,6 +7,7 @@ sent: the emulator counts zero requests, no XCom is left behind, and nothing is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -240,10 +241,13 @@ def test_unwritable_destination_fails_before_any_request(atlas_emulator, emulato
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
 
 
-def test_plain_http_link_is_refused_before_any_download(atlas_emulator, emulator_connection, tmp_path):
+def test_plain_http_link_is_refused_before_any_download(atlas_emulator, monkeypatch, tmp_path):
     from airflow_provider_atlas_restore.snapshot_download import InsecureDownloadLinkError
 
     seed = atlas_emulator.seed
+    connection = atlas_emulator.connection(group_id=seed.group_id)
+    connection["extra"]["allow_http_downloads"] = False  # the emulator's connections allow them
+    monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
     job = atlas_emulator.add_restore_job(seed.group_id, seed.cluster_name, ready_after=0)
     operator = AtlasDownloadSnapshotOperator(
         task_id="t", destination=str(tmp_path), restore_job_id=job["id"], cluster_name=C

@@ -132,3 +132,20 @@ def test_airflow_lists_the_connection_type_with_its_hook():
         h["connection_type"]: h for h in json_output(airflow_cli("providers", "hooks", "--output", "json"))
     }
     assert hooks["mongodb_atlas"]["class"] == "airflow_provider_atlas_restore.hooks.atlas.AtlasHook"
+
+
+def test_airflow3_connection_form_prefills_the_extra_with_no_null_values():
+    """Airflow 3's form writes each conn-field's prefilled value into the Extra JSON: none may be null."""
+    from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+
+    if not AIRFLOW_V_3_0_PLUS:
+        pytest.skip("Airflow 2.11's form drops empty fields itself")
+    from airflow.providers_manager import ProvidersManager
+
+    widgets = ProvidersManager().connection_form_widgets
+    prefilled = {
+        info.field_name: info.field["value"]
+        for key, info in widgets.items()
+        if key.startswith("extra__mongodb_atlas__")
+    }
+    assert prefilled == {"auth_type": "digest", "api_version": "v2", "scheme": "https"}

@@ -16,6 +16,7 @@ from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCa
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasConnectionError, AtlasInputError
+from airflow_provider_atlas_restore.paging import Page, UniqueItems
 from airflow_provider_atlas_restore.protocol import (
     ApiRequest,
     AtlasApi,
@@ -32,12 +33,14 @@ from airflow_provider_atlas_restore.transport_errors import (
     describe_transport_error,
     failed_before_sending,
 )
-from airflow_provider_atlas_restore.validation import validate_object_id
+from airflow_provider_atlas_restore.validation import MAX_ITEMS_PER_PAGE, validate_object_id
 
 _NO_AUTH = lambda request: request  # noqa: E731 - a no-op auth: requests then skips ~/.netrc
 
 #: Retries of ``test_connection``, which answers a person waiting in the UI.
 TEST_CONNECTION_RETRY = RetryPolicy(max_attempts=2, initial_wait=1.0, max_wait=2.0, max_total_wait=5.0)
+#: Projects ``test_connection`` counts at most (ten pages) when the connection has no default project.
+TEST_CONNECTION_MAX_PROJECTS = 5000
 
 
 class AtlasBaseHook(BaseHook):
@@ -225,29 +228,71 @@ class AtlasBaseHook(BaseHook):
         return expect_mapping(request, 200, self.run(request, retry=retry))
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the credentials with real calls (a token, then the project) and say which step failed."""
+        """
+        Check the credentials with real calls and say which step failed.
+
+        A service account first gets a token. Then, with a default project (the ``group_id``
+        extra), the project is read; without one, the projects the key can see are listed and
+        counted. Messages never name the connection id: the UI's Test button uses a temporary one.
+        """
         try:
-            group_id = self.resolve_group_id(None)
+            group_id = self.config.group_id
             uses_token = self.config.auth_type == SERVICE_ACCOUNT
+            if group_id is not None:
+                validate_object_id(group_id, "group_id")
         except Exception as error:
-            return False, f"{type(error).__name__}: {error}"
+            return False, self._without_conn_id(f"{type(error).__name__}: {error}")
         # Someone is waiting on the form: one quick retry, not minutes of backoff.
         if uses_token:
             try:
                 self.tokens.get(lambda: self._fetch_token(TEST_CONNECTION_RETRY))
             except Exception as error:
-                return False, f"Could not get a service-account token: {error}"
+                return False, self._without_conn_id(f"Could not get a service-account token: {error}")
         try:
-            project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
+            if group_id is None:
+                count, more = self._count_projects()
+            else:
+                project = self.get_project(group_id, retry=TEST_CONNECTION_RETRY)
         except Exception as error:
             step = (
                 "Got a service-account token, but the API call failed"
                 if uses_token
                 else "The API call failed"
             )
-            return False, f"{step}: {error}"
+            return False, self._without_conn_id(f"{step}: {error}")
+        version = self.config.api_version
+        if group_id is None:
+            counted = f"{count}+" if more else str(count)
+            noun = "project" if count == 1 and not more else "projects"
+            return True, (
+                f"Connected to Atlas with API {version}: the credentials can see {counted} {noun}. "
+                "No default project (group_id extra) is set, so tasks must pass group_id."
+            )
         name = project.get("name", group_id)
-        return True, f"Connected to Atlas project {name!r} ({group_id}) with API {self.config.api_version}."
+        return True, f"Connected to Atlas project {name!r} ({group_id}) with API {version}."
+
+    def _count_projects(self) -> tuple[int, bool]:
+        """Count the projects the credentials can see (``GET /groups``, every page up to a cap).
+
+        Returns the count and whether more projects exist beyond the cap.
+        """
+        items_per_page = MAX_ITEMS_PER_PAGE
+
+        def fetch_page(page_num: int) -> Page:
+            request = self.api.list_projects(page_num=page_num, items_per_page=items_per_page)
+            return Page.from_body(
+                request, self.run(request, retry=TEST_CONNECTION_RETRY), page_num, items_per_page
+            )
+
+        projects = UniqueItems(fetch_page, max_items=TEST_CONNECTION_MAX_PROJECTS + 1, path="/groups")
+        count = sum(1 for _ in projects)
+        return min(count, TEST_CONNECTION_MAX_PROJECTS), count > TEST_CONNECTION_MAX_PROJECTS
+
+    def _without_conn_id(self, message: str) -> str:
+        """Drop the connection id from a message (the Test button's id is random and temporary)."""
+        return message.replace(f"connection {self.atlas_conn_id!r}", "the connection").replace(
+            self.atlas_conn_id, "the connection"
+        )
 
 
 def _version() -> str:

@@ -34,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--public-key", default="pubkey")
     serve.add_argument("--private-key", default="privkey-0000-1111-2222-333344445555")
     serve.add_argument("--conn-id", default="mongodb_atlas_default", help="for the AIRFLOW_CONN_ line")
+    serve.add_argument(
+        "--service-account",
+        action="store_true",
+        help="also accept a service account (OAuth) and print a connection for it",
+    )
+    serve.add_argument(
+        "--service-account-conn-id",
+        default="mongodb_atlas_service_account",
+        help="for the service account's AIRFLOW_CONN_ line",
+    )
     serve.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 
@@ -63,13 +73,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     with emu:
         group_id = seed_demo(emu, size_bytes=args.download_size).group_id if args.seed == "demo" else None
-        uri = emu.connection_uri(group_id=group_id)
         print(f"Atlas emulator listening on {emu.base_url}", flush=True)
         if group_id:
             print(f"project {group_id}: clusters Cluster0 (replica set), Sharded0 (sharded)", flush=True)
-        print(uri, flush=True)
-        print(f"export AIRFLOW_CONN_{args.conn_id.upper()}='{uri}'", flush=True)
+        _print_connection(args.conn_id, emu.connection_uri(group_id=group_id))
+        if args.service_account:
+            account = emu.add_service_account()
+            print(f"service account {account[0]} (OAuth client credentials):", flush=True)
+            uri = emu.connection_uri(group_id=group_id, service_account=account)
+            _print_connection(args.service_account_conn_id, uri)
         while not done.wait(0.5):
             pass
     print("Atlas emulator stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _print_connection(conn_id: str, uri: str) -> None:
+    """Print a connection URI and the ``export AIRFLOW_CONN_...`` line that defines it.
+
+    :param conn_id: the connection id of the ``export`` line.
+    :param uri: the connection URI.
+    """
+    print(uri, flush=True)
+    print(f"export AIRFLOW_CONN_{conn_id.upper()}='{uri}'", flush=True)

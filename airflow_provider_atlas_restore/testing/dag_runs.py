@@ -1,17 +1,33 @@
 """Run a DAG from a file with ``dag.test()`` and read back what it left: states, XCom, durations.
 
-Used by the demo and the tests. This is the one place that knows how ``dag.test()``, DAG
-parsing and XCom storage differ between Airflow versions (2.11 and 3.x); it imports Airflow
-only when called, so the emulator package stays free of it.
+Public: :func:`run_dag` (and the ``atlas_dag_runner`` pytest fixture built on it) is how you
+run a whole DAG of your own against the emulator in a test; the demo and this package's tests
+use it too. It creates the metadata database (``airflow db migrate``) when needed and, on
+Airflow 3, makes the DAG's folder a DAG bundle so that ``dag.test()`` finds the DAG serialized.
+This is the one place that knows how ``dag.test()``, DAG parsing and XCom storage differ
+between Airflow versions (2.11 and 3.x); it imports Airflow only when called, so the emulator
+package stays free of it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
+
+__all__ = ["DagRunResult", "StoredXCom", "load_dag", "migrate_database", "run_dag", "stored_xcom"]
+
+_BUNDLE_LIST = "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"
+#: The metadata databases (``sql_alchemy_conn``) this process has migrated already.
+_MIGRATED: set[str] = set()
 
 
 @dataclass
@@ -23,12 +39,19 @@ class DagRunResult:
     :param task_states: each task's final state.
     :param xcom: each task's return value.
     :param durations: each task's seconds from start to end.
+    :param run_id: the DAG run's id.
     """
 
     state: str
     task_states: dict[str, str]
     xcom: dict[str, Any] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
+    run_id: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        """Return whether the DAG run ended in ``success``."""
+        return self.state == "success"
 
 
 @dataclass(frozen=True)
@@ -48,13 +71,27 @@ class StoredXCom:
     value: Any
 
 
-def migrate_database() -> None:
-    """Create the metadata database in ``AIRFLOW_HOME`` (SQLite), as ``airflow db migrate`` does."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        capture_output=True,
+def migrate_database(*, force: bool = False) -> None:
+    """
+    Create or upgrade the metadata database of ``AIRFLOW_HOME``, as ``airflow db migrate`` does.
+
+    Runs ``airflow db migrate`` once per database and process.
+
+    :param force: migrate again even if this process did already.
+    """
+    from airflow.configuration import conf
+
+    database = conf.get("database", "sql_alchemy_conn")
+    if database in _MIGRATED and not force:
+        return
+    migrated = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, check=False
     )
+    if migrated.returncode != 0:
+        raise RuntimeError(
+            f"'airflow db migrate' failed:\n{migrated.stdout[-2000:]}\n{migrated.stderr[-2000:]}"
+        )
+    _MIGRATED.add(database)
 
 
 def load_dag(folder: Path, dag_id: str) -> Any:
@@ -66,24 +103,35 @@ def load_dag(folder: Path, dag_id: str) -> Any:
     except ImportError:  # Airflow 2.11 (and the 3.x releases before the move)
         dagbag_module = importlib.import_module("airflow.models.dagbag")
     bag = dagbag_module.DagBag(dag_folder=str(folder))
-    assert not bag.import_errors, bag.import_errors
+    if bag.import_errors:
+        raise RuntimeError(f"DAG files in {folder} failed to import: {bag.import_errors}")
+    if dag_id not in bag.dags:
+        raise RuntimeError(f"No DAG {dag_id!r} in {folder}; found {sorted(bag.dags)}")
     return bag.dags[dag_id]
 
 
-def run_dag(folder: Path, dag_id: str, run_conf: dict[str, Any] | None = None) -> DagRunResult:
+def run_dag(
+    folder: Path | str, dag_id: str, run_conf: dict[str, Any] | None = None, *, migrate: bool = True
+) -> DagRunResult:
     """
-    Run ``dag_id`` from ``folder`` in this process with ``dag.test()``.
+    Run ``dag_id`` from the DAG files in ``folder`` in this process with ``dag.test()``.
 
-    :param folder: the folder holding the DAG file (one of the configured DAG bundles).
+    Every task runs here, deferred ones included (``dag.test()`` runs their triggers inline),
+    against whatever connections the environment defines (``AIRFLOW_CONN_...``).
+
+    :param folder: the folder holding the DAG file.
     :param dag_id: the DAG to run.
     :param run_conf: the run's ``conf``, which sets DAG params.
+    :param migrate: create the metadata database first when this process has not yet.
     """
     from airflow.utils.session import create_session
 
+    folder = Path(folder).resolve()
+    if migrate:
+        migrate_database()
     dag = load_dag(folder, dag_id)
-    # On 2.11 and 3.x alike the tasks run in this process, deferred ones included: with no
-    # triggerer running, dag.test() runs their triggers inline.
-    dag_run = dag.test(run_conf=run_conf or {})
+    with _bundle_for(folder):
+        dag_run = dag.test(run_conf=run_conf or {})
     xcom = {
         stored.task_id: stored.value
         for stored in stored_xcom(dag_id, run_id=dag_run.run_id)
@@ -97,7 +145,54 @@ def run_dag(folder: Path, dag_id: str, run_conf: dict[str, Any] | None = None) -
             for ti in task_instances
             if ti.start_date and ti.end_date
         }
-    return DagRunResult(state=str(dag_run.state), task_states=task_states, xcom=xcom, durations=durations)
+    return DagRunResult(
+        state=str(dag_run.state),
+        task_states=task_states,
+        xcom=xcom,
+        durations=durations,
+        run_id=str(dag_run.run_id),
+    )
+
+
+@contextmanager
+def _bundle_for(folder: Path) -> Iterator[None]:
+    """
+    On Airflow 3, add ``folder`` to the configured DAG bundles while ``dag.test()`` runs.
+
+    Airflow 3's ``dag.test()`` serializes DAGs from the configured bundles only (by default the
+    ``dags_folder``); a DAG elsewhere fails with "the dag is not serialized".
+    """
+    from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+
+    if not AIRFLOW_V_3_0_PLUS:  # 2.11 runs the DAG object as it is
+        yield
+        return
+    from airflow.configuration import conf
+
+    configured = conf.getjson("dag_processor", "dag_bundle_config_list")
+    bundles: list[Any] = list(configured) if isinstance(configured, list) else []
+    if any(_bundle_path(bundle) == folder for bundle in bundles):
+        yield
+        return
+    name = f"run-dag-{hashlib.sha256(str(folder).encode()).hexdigest()[:12]}"
+    bundle = {
+        "name": name,
+        "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+        "kwargs": {"path": str(folder), "refresh_interval": 0},
+    }
+    with mock.patch.dict(os.environ, {_BUNDLE_LIST: json.dumps([*bundles, bundle])}):
+        yield
+
+
+def _bundle_path(bundle: Any) -> Path | None:
+    if not isinstance(bundle, dict):
+        return None
+    path = (bundle.get("kwargs") or {}).get("path")
+    if path is None and bundle.get("classpath", "").endswith("LocalDagBundle"):
+        from airflow.configuration import conf
+
+        path = conf.get("core", "dags_folder")
+    return Path(path).resolve() if path else None
 
 
 def stored_xcom(dag_id: str, run_id: str | None = None) -> list[StoredXCom]:

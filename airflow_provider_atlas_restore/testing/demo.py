@@ -4,7 +4,9 @@
 Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
 ``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
 with ``dag.test()`` (the sensor defers; Airflow runs its trigger in the same process), prints
-what happened, and stops the emulator. Exits 0 when the DAG run succeeded.
+what happened, and stops the emulator. The throw-away folder (Airflow home and the downloaded
+snapshot) is removed at the end and its path printed; ``--keep`` keeps it, and a folder given
+with ``--workdir`` is always kept. Exits 0 when the DAG run succeeded.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -33,7 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dags-folder", type=Path, default=Path("example_dags"), help="the example DAGs")
     parser.add_argument("--ready-after", type=float, default=6.0, help="seconds until the download is ready")
     parser.add_argument("--download-size", type=int, default=8 << 20, help="bytes of the snapshot archive")
-    parser.add_argument("--workdir", type=Path, default=None, help="where AIRFLOW_HOME and the files go")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where AIRFLOW_HOME and the files go (kept)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary Airflow home and snapshot (removed by default)",
+    )
     return parser
 
 
@@ -67,25 +76,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="atlas-demo-"))).resolve()
+    keep = args.keep or args.workdir is not None
+    try:
+        return _run(args, dags_folder, workdir)
+    finally:
+        if keep:
+            _step(f"Kept the Airflow home and the snapshot in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+            _step(f"Removed {workdir} (the Airflow home and the snapshot); --keep keeps it")
+
+
+def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
+    """Run the example DAG against a fresh emulator with its files under ``workdir``."""
     destination = workdir / "snapshots"
     started = time.monotonic()
     with AtlasEmulator(ready_after=args.ready_after) as emulator:
         seed = seed_demo(emulator, size_bytes=args.download_size)
         _step(f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}")
-        connection = emulator.connection(group_id=seed.group_id)
-        connection["extra"]["allow_http_downloads"] = True  # the emulator serves plain http
+        connection = emulator.connection(group_id=seed.group_id)  # plain http, downloads included
         _configure_airflow(workdir / "airflow", dags_folder, connection)
         _step(f"Airflow home {workdir / 'airflow'}: migrating the metadata database")
-        migrated = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, check=False
-        )
-        if migrated.returncode != 0:
-            print(migrated.stdout[-2000:], migrated.stderr[-2000:], sep="\n", file=sys.stderr)
-            print("demo: 'airflow db migrate' failed", file=sys.stderr)
+        from airflow_provider_atlas_restore.testing.dag_runs import migrate_database, run_dag
+
+        try:
+            migrate_database()
+        except RuntimeError as error:
+            print(f"demo: {error}", file=sys.stderr)
             return 1
         _step(f"Running DAG {DAG_ID} (download ready {args.ready_after:g} s after the restore starts)")
-        from airflow_provider_atlas_restore.testing.dag_runs import run_dag
-
         # Airflow's in-process API client imports starlette's test client, which warns about httpx.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 

@@ -7,7 +7,7 @@ import logging
 import threading
 from types import TracebackType
 from typing import Any, Generic, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from airflow_provider_atlas_restore.testing.clock import Clock, SystemClock
 from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator
@@ -170,38 +170,62 @@ class AtlasEmulator:
         self.accounts.add(client_id, secret)
         return client_id, secret
 
-    def connection(self, group_id: str | None = None) -> dict[str, Any]:
+    def connection(
+        self, group_id: str | None = None, *, service_account: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
         """Return the fields of an Airflow Connection pointing at this emulator.
 
+        The extras say ``scheme=http`` and ``allow_http_downloads=true``: the emulator serves its
+        API and its snapshot links over plain http, so a connection without them stops at the
+        first download.
+
         :param group_id: default project id stored in ``extra``.
+        :param service_account: ``(client_id, secret)`` from :meth:`add_service_account`, to
+            authenticate with OAuth instead of the API key pair.
         """
-        extra: dict[str, Any] = {"scheme": "http"}
+        extra: dict[str, Any] = {"scheme": "http", "allow_http_downloads": True}
+        login, password = self.public_key, self.private_key
+        if service_account is not None:
+            login, password = service_account
+            extra["auth_type"] = "service_account"
         if group_id:
             extra["group_id"] = group_id
         return {
             "conn_type": "mongodb_atlas",
             "host": self._host,
             "port": self.port,
-            "login": self.public_key,
-            "password": self.private_key,
+            "login": login,
+            "password": password,
             "extra": extra,
         }
 
-    def connection_uri(self, group_id: str | None = None) -> str:
-        """Return ``mongodb-atlas://pub:priv@127.0.0.1:PORT/?scheme=http&group_id=...``.
+    def connection_uri(
+        self, group_id: str | None = None, *, service_account: tuple[str, str] | None = None
+    ) -> str:
+        """Return ``mongodb-atlas://pub:priv@127.0.0.1:PORT/?scheme=http&allow_http_downloads=true&...``.
 
         :param group_id: default project id.
+        :param service_account: ``(client_id, secret)``, as for :meth:`connection`.
         """
-        query = "scheme=http" + (f"&group_id={quote(group_id, safe='')}" if group_id else "")
-        login, password = quote(self.public_key, safe=""), quote(self.private_key, safe="")
+        fields = self.connection(group_id, service_account=service_account)
+        query = urlencode(
+            {
+                key: str(value).lower() if isinstance(value, bool) else value
+                for key, value in fields["extra"].items()
+            }
+        )
+        login, password = quote(fields["login"], safe=""), quote(fields["password"], safe="")
         return f"mongodb-atlas://{login}:{password}@{self._host}:{self.port}/?{query}"
 
-    def connection_json(self, group_id: str | None = None) -> str:
+    def connection_json(
+        self, group_id: str | None = None, *, service_account: tuple[str, str] | None = None
+    ) -> str:
         """Return :meth:`connection` as JSON, the ``AIRFLOW_CONN_...`` JSON form.
 
         :param group_id: default project id.
+        :param service_account: ``(client_id, secret)``, as for :meth:`connection`.
         """
-        return json.dumps(self.connection(group_id))
+        return json.dumps(self.connection(group_id, service_account=service_account))
 
     # -- state ---------------------------------------------------------------------------
     def _view(self) -> View:

@@ -21,6 +21,7 @@ ROUTE_NAMES = (
     "list_sharded_snapshots",
     "get_sharded_snapshot",
     "get_project",
+    "list_projects",
     "download",
     "oauth_token",
 )

@@ -139,6 +139,7 @@ class ApiHandlers:
             "get_snapshot": self._get_snapshot,
             "get_sharded_snapshot": self._get_snapshot,
             "get_project": self._get_project,
+            "list_projects": self._list_projects,
         }
 
     def handle(self, route: str, req: Request) -> Answer:
@@ -283,6 +284,17 @@ class ApiHandlers:
 
     def _get_project(self, req: Request, view: View) -> Answer:
         return self._ok(req, render_project(self.store.project(req.params["group_id"]), view))
+
+    def _list_projects(self, req: Request, view: View) -> Answer:
+        projects = sorted(self.store.projects.values(), key=lambda project: (project.created, project.id))
+        return self._page(
+            req,
+            view,
+            "/groups",
+            len(projects),
+            lambda start, count: projects[start : start + count],
+            lambda project: render_project(project, view),
+        )
 
 
 def _missing(name: str) -> AtlasError:

@@ -28,6 +28,7 @@ _TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (re.compile(_CLUSTER + r"/snapshots/?$"), {"GET": "list_snapshots"}),
     (re.compile(_CLUSTER + r"/snapshots/(?P<snapshot_id>[^/]+)$"), {"GET": "get_snapshot"}),
     (re.compile(_API + r"/?$"), {"GET": "get_project"}),
+    (re.compile(r"^/api/atlas/(?P<version>v1\.0|v2)/groups/?$"), {"GET": "list_projects"}),
     (
         re.compile(r"^/backup/download/(?P<token>[^/]+)/(?P<filename>[^/]+)$"),
         {"GET": "download", "HEAD": "download"},

@@ -43,11 +43,18 @@ def _tolerate_documented_differences(spec: dict[str, Any]) -> None:
             operation.get("responses", {}).get("204", {}).pop("content", None)
 
 
-def _python_regexes(spec: dict[str, Any]) -> None:
-    """Translate the spec's one Java-only regex (``\\p{L}\\p{N}``) to Python's ``\\w`` (not a tolerance)."""
-    name = spec["components"]["schemas"]["Group"]["properties"]["name"]
-    assert name["pattern"] == "^[\\p{L}\\p{N}\\-_.(),:&@+']{1,64}$", name["pattern"]
-    name["pattern"] = "^[\\w\\-.(),:&@+']{1,64}$"
+def _python_regexes(spec: Any) -> None:
+    """Translate the spec's Java-only regex (``\\p{L}\\p{N}``) to Python's ``\\w``, wherever it is (not a tolerance)."""
+    java, python = "^[\\p{L}\\p{N}\\-_.(),:&@+']{1,64}$", "^[\\w\\-.(),:&@+']{1,64}$"
+    if isinstance(spec, dict):
+        for key, value in spec.items():
+            if key == "pattern" and value == java:
+                spec[key] = python
+            else:
+                _python_regexes(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            _python_regexes(item)
 
 
 def unwrap_envelope(body: Any, status: int) -> Any:
@@ -85,7 +92,12 @@ class Contract:
         spec["paths"].update(_v1_paths(spec, shared_dir / "v1-restore-jobs-path.json"))
         self.spec = spec
         # openapi-core does not know the vendor media type is JSON: say so.
-        config = Config(extra_media_type_deserializers={V2_MEDIA: lambda data, **_: json.loads(data)})
+        # The spec document itself is MongoDB's and is not what is tested: checking it recurses
+        # past Python's limit on the current subset, so only the answers are validated.
+        config = Config(
+            extra_media_type_deserializers={V2_MEDIA: lambda data, **_: json.loads(data)},
+            spec_validator_cls=None,
+        )
         self.openapi = OpenAPI.from_dict(spec, config=config)
         self.error_schema = OAS30Validator(
             {**spec["components"]["schemas"]["ApiError"], "components": spec["components"]}

@@ -67,6 +67,35 @@ def test_snapshots_and_project_match_the_spec(
 
 
 @pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("envelope", [False, True])
+def test_project_list_pages_match_the_spec(
+    contract: Contract,
+    emu: AtlasEmulator,
+    seed: Seed,
+    session: requests.Session,
+    urls: Urls,
+    version: str,
+    envelope: bool,
+) -> None:
+    second = emu.add_project("second")
+    params = {"itemsPerPage": "1", **({"envelope": "true"} if envelope else {})}
+    listed = f"{emu.base_url}/api/atlas/{version}/groups"
+    first = session.get(listed, params=params)
+    last = session.get(listed, params={**params, "pageNum": "2"})
+    for resp in (first, last):
+        assert resp.status_code == 200, resp.text
+        contract.check(resp, envelope=envelope)
+    assert [project["id"] for project in first.json()["results"] + last.json()["results"]] == [
+        seed.group_id,
+        second,
+    ]
+    assert first.json()["totalCount"] == 2
+    assert "next" in [link["rel"] for link in first.json()["links"]]
+    assert "next" not in [link["rel"] for link in last.json()["links"]]
+    assert emu.stats.count("list_projects", "GET", 200) == 2
+
+
+@pytest.mark.parametrize("version", VERSIONS)
 def test_create_and_cancel_answers_match_the_spec(
     contract: Contract, emu: AtlasEmulator, seed: Seed, session: requests.Session, urls: Urls, version: str
 ) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -59,3 +63,67 @@ def test_serve_prints_the_connection_and_stops_cleanly_on_a_signal(stop_signal: 
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def _serve_connections(proc: subprocess.Popen[str], count: int) -> dict[str, str]:
+    """Read ``serve``'s output until it has printed ``count`` ``export AIRFLOW_CONN_...`` lines."""
+    assert proc.stdout is not None
+    exports: dict[str, str] = {}
+    while len(exports) < count:
+        line = proc.stdout.readline()
+        assert line, f"serve stopped early: {proc.stderr.read() if proc.stderr else ''}"
+        found = re.fullmatch(r"export AIRFLOW_CONN_(\w+)='(.+)'", line.strip())
+        if found:
+            exports[found.group(1)] = found.group(2)
+    return exports
+
+
+@pytest.fixture
+def served_connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """Run ``serve --service-account`` and define the connections it prints, as a user would."""
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "airflow_provider_atlas_restore.testing", "serve"),
+            *("--ready-after", "0", "--download-size", "60000", "--service-account"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        exports = _serve_connections(proc, 2)
+        for name, uri in exports.items():
+            monkeypatch.setenv(f"AIRFLOW_CONN_{name}", uri)
+        yield exports
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("conn_id", ["mongodb_atlas_default", "mongodb_atlas_service_account"])
+def test_serve_prints_connections_that_create_and_download_a_restore(
+    served_connections: dict[str, str], conn_id: str, tmp_path: Path
+) -> None:
+    from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
+    from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
+        AtlasCreateRestoreJobOperator,
+    )
+
+    assert set(served_connections) == {"MONGODB_ATLAS_DEFAULT", "MONGODB_ATLAS_SERVICE_ACCOUNT"}
+    create = AtlasCreateRestoreJobOperator(
+        task_id="create", cluster_name="Cluster0", snapshot_id="latest", atlas_conn_id=conn_id
+    )
+    job = create.execute(context={})  # type: ignore[arg-type]
+    download = AtlasDownloadSnapshotOperator(
+        task_id="download",
+        restore_job_id=job["id"],
+        cluster_name="Cluster0",
+        destination=str(tmp_path),
+        atlas_conn_id=conn_id,
+    )
+    [result] = download.execute(context={})  # type: ignore[arg-type]
+    assert Path(result["path"]).stat().st_size == result["bytes"] > 60000
+    assert tarfile.is_tarfile(result["path"])

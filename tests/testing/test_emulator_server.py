@@ -98,14 +98,14 @@ def test_connection_helpers_point_at_the_emulator(emu: AtlasEmulator, seed: Seed
         "port": emu.port,
         "login": "pub/key",
         "password": "p@ss:word",
-        "extra": {"scheme": "http", "group_id": seed.group_id},
+        "extra": {"scheme": "http", "allow_http_downloads": True, "group_id": seed.group_id},
     }
     assert json.loads(emu.connection_json(group_id=seed.group_id)) == conn
     uri = urlsplit(emu.connection_uri(group_id=seed.group_id))
     assert uri.scheme == "mongodb-atlas"
     assert (unquote(uri.username or ""), unquote(uri.password or "")) == ("pub/key", "p@ss:word")
     assert (uri.hostname, uri.port) == ("127.0.0.1", emu.port)
-    assert uri.query == f"scheme=http&group_id={seed.group_id}"
+    assert uri.query == f"scheme=http&allow_http_downloads=true&group_id={seed.group_id}"
 
 
 def test_requests_are_not_logged_to_stderr(

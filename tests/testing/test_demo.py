@@ -1,0 +1,57 @@
+"""``make demo``: it says where its throw-away Airflow home went, and removes it unless kept."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+def run_demo(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the demo as ``make demo`` does, its temporary folder under ``tmp_path``; return it and the folder."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env["TMPDIR"] = str(tmp_path)
+    finished = subprocess.run(
+        [
+            *(sys.executable, "-m", "airflow_provider_atlas_restore.testing.demo"),
+            *("--ready-after", "1", "--download-size", "200000", *arguments),
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    home = re.search(r"==> Airflow home (\S+)/airflow:", finished.stdout)
+    assert home, finished.stdout
+    workdir = Path(home.group(1))
+    assert workdir.parent == tmp_path
+    return finished, workdir
+
+
+@pytest.mark.timeout(300)
+def test_demo_removes_its_airflow_home_and_snapshot_and_says_where_they_were(tmp_path: Path) -> None:
+    finished, workdir = run_demo(tmp_path)
+
+    assert re.search(
+        rf"Removed {re.escape(str(workdir))} \(the Airflow home and the snapshot\)", finished.stdout
+    )
+    assert not workdir.exists()
+
+
+@pytest.mark.timeout(300)
+def test_demo_with_keep_leaves_the_airflow_home_and_snapshot_and_says_where(tmp_path: Path) -> None:
+    finished, workdir = run_demo(tmp_path, "--keep")
+
+    assert f"Kept the Airflow home and the snapshot in {workdir}" in finished.stdout
+    assert (workdir / "airflow" / "airflow.db").is_file()
+    [snapshot] = (workdir / "snapshots").glob("*.tar.gz")
+    assert snapshot.stat().st_size > 0
