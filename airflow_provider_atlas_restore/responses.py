@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -75,6 +76,65 @@ class AnswerBuffer:
     def content(self) -> bytes:
         """Return the body read so far."""
         return b"".join(self._chunks)
+
+
+#: The ``Accept-Encoding`` both clients send: only what :class:`AnswerDecoder` can inflate.
+ACCEPT_ENCODING = "gzip, deflate"
+#: The most bytes one step of inflating gives, so a gzip bomb never inflates in one piece.
+_INFLATE_STEP = 64 * 1024
+
+
+class AnswerDecodingError(Exception):
+    """An answer's body does not match its ``Content-Encoding`` (garbled, or an encoding not asked for)."""
+
+
+class AnswerDecoder:
+    """
+    Inflate an answer's body as its ``Content-Encoding`` says, a bounded step at a time, into an :class:`AnswerBuffer`.
+
+    Both clients read the raw bytes and decode them here, so the size cap holds on the decoded
+    body however well it compresses.
+
+    :param content_encoding: the answer's ``Content-Encoding`` header, if any.
+    """
+
+    def __init__(self, content_encoding: str | None) -> None:
+        codings = [part.strip().lower() for part in (content_encoding or "").split(",")]
+        codings = [coding for coding in codings if coding and coding != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise AnswerDecodingError(f"Content-Encoding {content_encoding!r} was not asked for")
+        # wbits 32 + 15: a gzip or a zlib header, detected from the first bytes.
+        self._inflater = zlib.decompressobj(32 + zlib.MAX_WBITS) if codings else None
+
+    def feed(self, data: bytes, body: AnswerBuffer) -> None:
+        """
+        Decode ``data``, the next raw bytes of the body, into ``body``.
+
+        :param data: raw bytes as they arrived.
+        :param body: where the decoded bytes go (it raises past its limit).
+        """
+        if self._inflater is None:
+            body.add(data)
+            return
+        while data:
+            try:
+                body.add(self._inflater.decompress(data, _INFLATE_STEP))
+            except zlib.error as error:
+                raise AnswerDecodingError(str(error)) from None
+            data = self._inflater.unconsumed_tail
+
+    def finish(self, body: AnswerBuffer) -> bytes:
+        """
+        Return the whole decoded body once the raw body has ended.
+
+        :param body: the buffer given to :meth:`feed`.
+        """
+        if self._inflater is not None:
+            try:
+                body.add(self._inflater.flush())  # at most what one last step held back
+            except zlib.error as error:
+                raise AnswerDecodingError(str(error)) from None
+        return body.content
 
 
 def redirect_target(location: str | None) -> str:

@@ -9,6 +9,7 @@ import requests
 import urllib3
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError
+from airflow_provider_atlas_restore.responses import AnswerDecodingError
 
 #: ``requests`` exceptions that mean no usable answer arrived: worth another attempt.
 REQUESTS_TRANSPORT_ERRORS = (
@@ -18,8 +19,10 @@ REQUESTS_TRANSPORT_ERRORS = (
     requests.exceptions.ContentDecodingError,
 )
 #: Every exception the HTTP clients raise for a request or its answer: each becomes an
-#: :class:`AtlasApiError` (``urllib3`` ones escape ``requests`` while a streamed body is read).
+#: :class:`AtlasApiError` (``urllib3`` ones escape ``requests`` while a streamed body is read;
+#: :class:`AnswerDecodingError` comes from the body decoder both clients share).
 HTTP_CLIENT_ERRORS = (
+    AnswerDecodingError,
     requests.exceptions.RequestException,
     urllib3.exceptions.HTTPError,
     httpx.HTTPError,
@@ -61,7 +64,12 @@ def describe_transport_error(error: BaseException, read_timeout: float) -> str:
         return f"no answer within the read timeout of {read_timeout:g} s"
     if isinstance(
         error,
-        (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError, httpx.DecodingError),
+        (
+            AnswerDecodingError,
+            requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.DecodeError,
+            httpx.DecodingError,
+        ),
     ):
         return "the answer could not be decoded (its Content-Encoding does not match its bytes)"
     if isinstance(

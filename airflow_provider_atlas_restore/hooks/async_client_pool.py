@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import httpx
 
 from airflow_provider_atlas_restore.auth import DIGEST
+from airflow_provider_atlas_restore.responses import ACCEPT_ENCODING
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -96,7 +97,8 @@ class SharedAsyncClient:
             proxy=key[1].proxy,
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             limits=POOL_LIMITS,
-            headers={"User-Agent": "airflow-provider-atlas-restore"},
+            # Only the encodings that responses.AnswerDecoder inflates, a bounded step at a time.
+            headers={"User-Agent": "airflow-provider-atlas-restore", "Accept-Encoding": ACCEPT_ENCODING},
         )
         self.loop = weakref.ref(loop)
         self.key = key

@@ -25,6 +25,7 @@ from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
 from airflow_provider_atlas_restore.responses import (
     AccessToken,
     AnswerBuffer,
+    AnswerDecoder,
     expect_mapping,
     parse_answer,
 )
@@ -166,9 +167,10 @@ class AtlasAsyncClient:
                     request.method, request.url(config.base_url), headers=headers, content=request.content
                 ) as response:
                     body = AnswerBuffer(request, response.status_code)
-                    async for chunk in response.aiter_bytes():
-                        body.add(chunk)
-                    return response.status_code, response.headers, body.content
+                    decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
+                    async for chunk in response.aiter_raw():
+                        decoder.feed(chunk, body)
+                    return response.status_code, response.headers, decoder.finish(body)
         except TimeoutError:
             raise deadline_failure(
                 method=request.method,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -25,8 +26,10 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
 from airflow_provider_atlas_restore.responses import (
+    ACCEPT_ENCODING,
     AccessToken,
     AnswerBuffer,
+    AnswerDecoder,
     expect_mapping,
     parse_answer,
 )
@@ -126,6 +129,7 @@ class AtlasBaseHook(BaseHook):
             session.verify = config.verify
             session.proxies.update(config.proxies)
             session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{_version()}"
+            session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what AnswerDecoder inflates
             self._session = session
         return self._session
 
@@ -217,10 +221,15 @@ class AtlasBaseHook(BaseHook):
                 allow_redirects=False,
                 stream=True,
             )
+            connection = getattr(response.raw, "connection", None)
             try:
-                content = _read_body(response, AnswerBuffer(request, response.status_code), deadline, config)
+                content = _read_body(response, getattr(connection, "sock", None), request, deadline, config)
             except BaseException:
-                response.close()  # drop the connection: the rest of the answer is never read
+                # Drop the connection, even when its pool already has it back: the answer was
+                # not read to its end, or it was garbled, so the connection is not to be reused.
+                response.close()
+                if connection is not None:
+                    connection.close()
                 raise
             response.raw.release_conn()  # read to its end: the connection can serve the next call
             return response.status_code, response.headers, content
@@ -277,16 +286,21 @@ class AtlasBaseHook(BaseHook):
 
 
 def _read_body(
-    response: requests.Response, body: AnswerBuffer, deadline: float, config: AtlasConnectionConfig
+    response: requests.Response,
+    sock: socket.socket | None,
+    request: ApiRequest,
+    deadline: float,
+    config: AtlasConnectionConfig,
 ) -> bytes:
     """
-    Read a streamed answer's decoded body into ``body`` until its end, the size cap or the deadline.
+    Read and decode a streamed answer's body until its end, the size cap or the deadline.
 
     Each read returns what has arrived (``read1``), and the socket waits no longer than the time
     left, so a trickle stops at the deadline rather than one read timeout per byte.
     """
+    body = AnswerBuffer(request, response.status_code)
+    decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
     raw = response.raw
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -294,14 +308,14 @@ def _read_body(
         if sock is not None:
             sock.settimeout(min(config.read_timeout, left))
         try:
-            chunk = raw.read1(_READ_SIZE, decode_content=True)
+            chunk = raw.read1(_READ_SIZE, decode_content=False)
         except urllib3.exceptions.ReadTimeoutError:
             if left < config.read_timeout:  # the wait was cut to the deadline, which has passed
                 raise _DeadlinePassed from None
             raise
         if not chunk:
-            return body.content
-        body.add(chunk)
+            return decoder.finish(body)
+        decoder.feed(chunk, body)
 
 
 class _DeadlinePassed(Exception):
