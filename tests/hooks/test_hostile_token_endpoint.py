@@ -51,7 +51,7 @@ def test_token_endpoint_echoing_the_request_headers_leaks_no_credential(
 
 
 def test_token_endpoint_oauth_error_keeps_its_code_and_a_short_description(
-    hostile_server, hostile_connection
+    hostile_server, hostile_connection, new_hook
 ):
     body = {"error": "invalid_client", "error_description": "unknown client " + "x" * 500, "echo": BASIC}
     hostile_server.handler = lambda request: Reply(
