@@ -65,15 +65,6 @@ def test_proxies_verify_bundle_and_connect_timeout_are_read():
 
 
 @pytest.mark.parametrize(
-    "host", ["http://localhost:1", "http://127.0.0.1:1", "http://127.8.9.1", "http://[::1]:1"]
-)
-def test_plain_http_is_allowed_to_loopback_hosts(host):
-    config = AtlasConnectionConfig.from_connection(connection(host=host))
-
-    assert config.base_url.startswith("http://")
-
-
-@pytest.mark.parametrize(
     "fields",
     [
         {"host": "http://atlas.internal"},
