@@ -162,16 +162,11 @@ class AtlasAsyncClient:
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            async with asyncio.timeout(config.attempt_deadline):
-                async with self._shared.stream(
-                    request.method, request.url(config.base_url), headers=headers, content=request.content
-                ) as response:
-                    body = AnswerBuffer(request, response.status_code)
-                    decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
-                    async for chunk in response.aiter_raw():
-                        decoder.feed(chunk, body)
-                    return response.status_code, response.headers, decoder.finish(body)
-        except TimeoutError:
+            # wait_for, not asyncio.timeout: Python 3.10 is supported; its TimeoutError is asyncio's.
+            return await asyncio.wait_for(
+                self._exchange(self._shared, request, headers), config.attempt_deadline
+            )
+        except asyncio.TimeoutError:
             raise deadline_failure(
                 method=request.method,
                 path=request.path,
@@ -186,6 +181,19 @@ class AtlasAsyncClient:
                 base_url=config.base_url,
                 read_timeout=config.read_timeout,
             ) from None
+
+    async def _exchange(
+        self, shared: SharedAsyncClient, request: ApiRequest, headers: dict[str, str]
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send ``request`` with ``headers`` through ``shared`` and read its whole answer, decoded and capped."""
+        async with shared.stream(
+            request.method, request.url(self.config.base_url), headers=headers, content=request.content
+        ) as response:
+            body = AnswerBuffer(request, response.status_code)
+            decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk, body)
+            return response.status_code, response.headers, decoder.finish(body)
 
     async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
         """
