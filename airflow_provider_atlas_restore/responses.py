@@ -2,7 +2,9 @@
 How answers from the Atlas Administration API are read: success bodies, envelopes, errors, tokens.
 
 The one place that knows the error body and the envelope. The sync hook (``requests``) and the
-async client (``httpx``) hand every answer's status, headers and bytes to :func:`parse_response`.
+async client (``httpx``) read each body's raw bytes through :class:`AnswerDecoder` into an
+:class:`AnswerBuffer` (at most :data:`MAX_ANSWER_BYTES` decoded), and hand the status, headers
+and bytes to :func:`parse_answer`. A redirect is an error here: no client follows one.
 """
 
 from __future__ import annotations
