@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -123,7 +124,7 @@ class AtlasBaseHook(BaseHook):
             config = self.config
             session = requests.Session()
             if config.auth_type == DIGEST:
-                session.auth = HTTPDigestAuth(config.login, config.password)
+                session.auth = _CappedDigestAuth(config.login, config.password)
             else:  # a bearer token per request; never ~/.netrc credentials
                 session.auth = _NO_AUTH
             session.verify = config.verify
@@ -316,6 +317,33 @@ def _read_body(
         if not chunk:
             return decoder.finish(body)
         decoder.feed(chunk, body)
+
+
+class _CappedDigestAuth(HTTPDigestAuth):
+    """requests' Digest auth, except that a challenge's body is read within the answer size cap."""
+
+    def handle_401(self, r: requests.Response, **kwargs: Any) -> requests.Response:
+        """
+        Read the 401's body through the shared cap, then answer the challenge as requests does.
+
+        :param r: the 401 answer (its body not read yet: the hook streams).
+        :param kwargs: what requests passes on to the repeated request.
+        """
+        if r.status_code == 401 and not r._content_consumed:  # type: ignore[attr-defined]
+            request = ApiRequest(method=r.request.method or "GET", path=urlsplit(r.request.url or "").path)
+            body = AnswerBuffer(request, r.status_code)
+            decoder = AnswerDecoder(r.headers.get("Content-Encoding"))
+            try:
+                while chunk := r.raw.read1(_READ_SIZE, decode_content=False):
+                    decoder.feed(chunk, body)
+                content = decoder.finish(body)
+            except BaseException:
+                r.close()  # not read to its end: drop the connection
+                raise
+            # requests' own handler reads r.content: hand it the body read here.
+            r._content, r._content_consumed = content, True  # type: ignore[attr-defined]
+        answered: requests.Response = super().handle_401(r, **kwargs)
+        return answered
 
 
 class _DeadlinePassed(Exception):

@@ -180,3 +180,17 @@ def test_connection_verify_wins_over_the_requests_ca_bundle_variables(
     hostile_connection(tls_hostile_server, verify=tls_hostile_server.ca_file if verify else False)
 
     assert call_atlas("sync_hook") == {"id": "x"}
+
+
+def test_huge_digest_challenge_body_stops_at_the_size_cap(hostile_server, hostile_connection):
+    body_size = 600 << 20
+    hostile_server.handler = lambda request: Reply(
+        401, DIGEST_CHALLENGE + JSON, repeat_bytes(b" " * 65536, body_size), close_delimited=True
+    )
+    hostile_connection(hostile_server)
+
+    with pytest.raises(AtlasResponseError, match="larger than the 4 MiB"):
+        call_atlas("sync_hook")
+
+    assert hostile_server.bytes_sent < 8 * ANSWER_CAP
+    assert len(hostile_server.requests) == 1  # the challenge was not answered
