@@ -329,7 +329,13 @@ class _CappedDigestAuth(HTTPDigestAuth):
         :param r: the 401 answer (its body not read yet: the hook streams).
         :param kwargs: what requests passes on to the repeated request.
         """
-        if r.status_code == 401 and not r._content_consumed:  # type: ignore[attr-defined]
+        # requests answers only a Digest challenge, and twice at most: only then is the body read here.
+        answers = (
+            r.status_code == 401
+            and "digest" in r.headers.get("www-authenticate", "").lower()
+            and getattr(getattr(self, "_thread_local", None), "num_401_calls", 2) < 2
+        )
+        if answers and not r._content_consumed:  # type: ignore[attr-defined]
             request = ApiRequest(method=r.request.method or "GET", path=urlsplit(r.request.url or "").path)
             body = AnswerBuffer(request, r.status_code)
             decoder = AnswerDecoder(r.headers.get("Content-Encoding"))
