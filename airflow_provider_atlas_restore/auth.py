@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from airflow.providers.common.compat.sdk import mask_secret
 
+from airflow_provider_atlas_restore.protocol import ApiRequest, oauth_token_request
 from airflow_provider_atlas_restore.responses import AccessToken
 
 DIGEST = "digest"
@@ -24,6 +25,23 @@ SERVICE_ACCOUNT = "service_account"
 AUTH_TYPES = (DIGEST, SERVICE_ACCOUNT)
 #: A token is renewed this many seconds before it expires, so no call goes out with a dying one.
 RENEW_BEFORE_EXPIRY = 60.0
+
+
+def masked_token_request(client_id: str, client_secret: str) -> ApiRequest:
+    """
+    Build the token request, after registering its secrets with Airflow's secret masker.
+
+    The secret, its ``Basic`` header value and the base64 credential in it are each masked, so
+    an error page that echoes the request's headers shows none of them in a log.
+
+    :param client_id: the service account's client id.
+    :param client_secret: its secret.
+    """
+    request = oauth_token_request(client_id, client_secret)
+    authorization = request.headers["Authorization"]
+    for secret in (client_secret, authorization, authorization.partition(" ")[2]):
+        mask_secret(secret)
+    return request
 
 
 class TokenCache:

@@ -71,7 +71,7 @@ def _seconds(value: Any, name: str) -> float:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+    if host.lower() == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -114,10 +114,14 @@ class AtlasConnectionConfig:
     allow_http_downloads: bool = False
 
     @property
-    def is_plain_http_to_remote_host(self) -> bool:
-        """Return whether calls would go over plain http to a host other than this machine."""
-        parts = urlsplit(self.base_url)
-        return parts.scheme == "http" and not _is_loopback(parts.hostname or "")
+    def attempt_deadline(self) -> float:
+        """
+        Return the seconds one attempt of an API call may take in all: connect plus read timeout.
+
+        The read timeout bounds each read; this bounds the whole attempt (connecting, sending and
+        reading the complete answer), so a server that trickles bytes cannot hold a call open.
+        """
+        return self.connect_timeout + self.read_timeout
 
     @classmethod
     def from_connection(
@@ -191,10 +195,16 @@ class AtlasConnectionConfig:
             port = port or parts.port
         if scheme not in ("http", "https"):
             raise AtlasInputError(
-                f"Connection scheme {scheme!r} is not allowed: use https (or http for an emulator)."
+                f"Connection scheme {scheme!r} is not allowed: use https (or http to localhost for an emulator)."
             )
         if not host or "/" in host or "@" in host:
             raise AtlasInputError(f"Connection host {host!r} is not a host name or address.")
+        if scheme == "http" and not _is_loopback(host):
+            raise AtlasInputError(
+                f"Connection scheme 'http' is not allowed for host {host!r}: it would send the "
+                "credentials in clear. Use https; plain http is allowed only to this machine "
+                "(localhost, 127.0.0.0/8 or ::1), such as a local emulator."
+            )
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"  # an IPv6 address
         return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"

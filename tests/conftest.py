@@ -204,3 +204,68 @@ def hostile_server() -> Any:
     server = HostileServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def second_hostile_server() -> Any:
+    """Return another started :class:`~tests.hostile_server.HostileServer`, for redirect targets."""
+    from tests.hostile_server import HostileServer
+
+    server = HostileServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def tls_hostile_server() -> Any:
+    """Return a started :class:`~tests.hostile_server.HostileServer` serving https (its CA: ``.ca_file``)."""
+    from tests.hostile_server import HostileServer
+
+    server = HostileServer(tls=True).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hostile_connection(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """
+    Return a function pointing the default connection at a hostile server, with extras; it returns the id.
+
+    By default one attempt per call, no backoff, and short timeouts.
+    """
+
+    def point_at(server: Any, **extra: Any) -> str:
+        scheme, _, address = server.base_url.partition("://")
+        host, _, port = address.partition(":")
+        settings = {
+            "scheme": scheme,
+            "retry_max_attempts": 1,
+            "retry_initial_wait": 0,
+            "connect_timeout": 2,
+            "timeout": 5,
+            **extra,
+        }
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", connection_json(host=host, port=int(port), extra=settings)
+        )
+        return "mongodb_atlas_default"
+
+    return point_at
+
+
+@pytest.fixture
+def new_hook(sleeps: list[float]) -> Any:
+    """Return a maker of AtlasHooks on the default connection (waits recorded, not slept); all closed after."""
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+    hooks: list[AtlasHook] = []
+
+    def make(**arguments: Any) -> AtlasHook:
+        atlas_hook = AtlasHook(**arguments)
+        atlas_hook.sleep = sleeps.append
+        hooks.append(atlas_hook)
+        return atlas_hook
+
+    yield make
+    for atlas_hook in hooks:
+        atlas_hook.close()

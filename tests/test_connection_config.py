@@ -64,12 +64,24 @@ def test_proxies_verify_bundle_and_connect_timeout_are_read():
     assert config.connect_timeout == 3.0
 
 
-def test_plain_http_is_flagged_only_for_remote_hosts():
-    local = AtlasConnectionConfig.from_connection(connection(host="http://localhost:1"))
-    remote = AtlasConnectionConfig.from_connection(connection(host="http://atlas.internal"))
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"host": "http://atlas.internal"},
+        {"host": "10.1.2.3", "schema": "http"},
+        {"host": "[fe80::1]", "extra": {"scheme": "http"}},
+    ],
+)
+def test_plain_http_to_a_remote_host_is_refused_saying_what_is_allowed(fields):
+    extra = fields.pop("extra", {})
+    with pytest.raises(AtlasInputError, match=r"'http' is not allowed.*localhost, 127\.0\.0\.0/8 or ::1"):
+        AtlasConnectionConfig.from_connection(connection(extra, **fields))
 
-    assert not local.is_plain_http_to_remote_host
-    assert remote.is_plain_http_to_remote_host
+
+def test_attempt_deadline_is_the_connect_plus_the_read_timeout():
+    config = AtlasConnectionConfig.from_connection(connection({"connect_timeout": 2, "timeout": 5}))
+
+    assert config.attempt_deadline == 7.0
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -14,8 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import httpx
 
 from airflow_provider_atlas_restore.auth import DIGEST
+from airflow_provider_atlas_restore.responses import ACCEPT_ENCODING
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 
 log = logging.getLogger(__name__)
@@ -93,7 +97,8 @@ class SharedAsyncClient:
             proxy=key[1].proxy,
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             limits=POOL_LIMITS,
-            headers={"User-Agent": "airflow-provider-atlas-restore"},
+            # Only the encodings that responses.AnswerDecoder inflates, a bounded step at a time.
+            headers={"User-Agent": "airflow-provider-atlas-restore", "Accept-Encoding": ACCEPT_ENCODING},
         )
         self.loop = weakref.ref(loop)
         self.key = key
@@ -101,11 +106,14 @@ class SharedAsyncClient:
         self._authorised = not digest  # a bearer token needs no challenge to share
         self._first_request = asyncio.Lock()
 
-    async def request(
+    @contextlib.asynccontextmanager
+    async def stream(
         self, method: str, url: str, *, headers: dict[str, str], content: bytes | None
-    ) -> httpx.Response:
+    ) -> AsyncIterator[httpx.Response]:
         """
-        Send one request; before the first success, one caller at a time.
+        Send one request and yield its answer with the body not yet read; before the first success, one caller at a time.
+
+        Redirects are never followed (httpx's default, kept on purpose).
 
         :param method: the HTTP method.
         :param url: the full URL.
@@ -115,10 +123,16 @@ class SharedAsyncClient:
         if not self._authorised:
             async with self._first_request:
                 if not self._authorised:
-                    response = await self.client.request(method, url, headers=headers, content=content)
-                    self._authorised = response.status_code < 400
-                    return response
-        return await self.client.request(method, url, headers=headers, content=content)
+                    async with self.client.stream(
+                        method, url, headers=headers, content=content, follow_redirects=False
+                    ) as response:
+                        self._authorised = response.status_code < 400
+                        yield response
+                    return
+        async with self.client.stream(
+            method, url, headers=headers, content=content, follow_redirects=False
+        ) as response:
+            yield response
 
 
 class AsyncClientPool:

@@ -6,31 +6,37 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-import httpx
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
+from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.auth import SERVICE_ACCOUNT, TokenCache, shared_token_cache
+from airflow_provider_atlas_restore.auth import (
+    SERVICE_ACCOUNT,
+    TokenCache,
+    masked_token_request,
+    shared_token_cache,
+)
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.exceptions import AtlasConnectionError
 from airflow_provider_atlas_restore.hooks.async_client_pool import (
     SharedAsyncClient,
     async_client_pool,
 )
 from airflow_provider_atlas_restore.hooks.async_client_pool import tls_context as tls_context
-from airflow_provider_atlas_restore.protocol import (
-    ApiRequest,
-    AtlasApi,
-    oauth_token_request,
-)
+from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
 from airflow_provider_atlas_restore.responses import (
     AccessToken,
+    AnswerBuffer,
+    AnswerDecoder,
     expect_mapping,
     parse_answer,
 )
-from airflow_provider_atlas_restore.transport_errors import describe_transport_error, failed_before_sending
+from airflow_provider_atlas_restore.transport_errors import (
+    HTTP_CLIENT_ERRORS,
+    deadline_failure,
+    transport_failure,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Mapping
 
     import tenacity
 
@@ -47,7 +53,9 @@ async def load_connection_config(conn_id: str) -> AtlasConnectionConfig:
     """
     connection = await get_async_connection(conn_id)
     extras = await get_async_extra_dejson(connection)
-    return AtlasConnectionConfig.from_connection(connection, extras=extras)
+    config = AtlasConnectionConfig.from_connection(connection, extras=extras)
+    mask_secret(config.password)
+    return config
 
 
 class AtlasAsyncClient:
@@ -122,7 +130,7 @@ class AtlasAsyncClient:
 
     async def _fetch_token(self) -> AccessToken:
         token: AccessToken = await self.run(
-            oauth_token_request(self.config.login, self.config.password), authorize=False
+            masked_token_request(self.config.login, self.config.password), authorize=False
         )
         self.log.info("Got a service-account token for %s", self.config.login)
         return token
@@ -130,32 +138,62 @@ class AtlasAsyncClient:
     async def _send_once(self, request: ApiRequest, authorize: bool = True) -> Any:
         bearer = authorize and self.config.auth_type == SERVICE_ACCOUNT
         token = await self.tokens.aget(self._fetch_token) if bearer else None
-        response = await self._send(request, token)
-        if bearer and token is not None and response.status_code == 401:
+        status, headers, content = await self._send(request, token)
+        if bearer and token is not None and status == 401:
             # The server expired the token before we expected: renew it once and retry once.
             self.tokens.invalidate(token)
-            response = await self._send(request, await self.tokens.aget(self._fetch_token))
-        return parse_answer(request, response.status_code, response.headers, response.content)
+            status, headers, content = await self._send(request, await self.tokens.aget(self._fetch_token))
+        return parse_answer(request, status, headers, content)
 
-    async def _send(self, request: ApiRequest, token: str | None) -> httpx.Response:
+    async def _send(self, request: ApiRequest, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
+        """
+        Send one attempt of ``request``; return the status, headers and body of the answer.
+
+        As in the sync hook: no redirect is followed, the body is read in chunks up to
+        :data:`~airflow_provider_atlas_restore.responses.MAX_ANSWER_BYTES`, and the attempt (from
+        sending to the last byte) has a deadline of
+        :attr:`~airflow_provider_atlas_restore.connection_config.AtlasConnectionConfig.attempt_deadline`
+        (connect plus read timeout), past which it fails like a timeout.
+        """
         if self._shared is None:
             raise RuntimeError("AtlasAsyncClient is used outside 'async with'")
+        config = self.config
         headers = dict(request.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         try:
-            return await self._shared.request(
-                request.method, request.url(self.config.base_url), headers=headers, content=request.content
+            # wait_for, not asyncio.timeout: Python 3.10 is supported; its TimeoutError is asyncio's.
+            return await asyncio.wait_for(
+                self._exchange(self._shared, request, headers), config.attempt_deadline
             )
-        except httpx.TransportError as error:
-            failure = AtlasConnectionError(
-                status=None,
+        except asyncio.TimeoutError:
+            raise deadline_failure(
                 method=request.method,
                 path=request.path,
-                detail=f"{describe_transport_error(error, self.config.read_timeout)} ({self.config.base_url})",
-            )
-            failure.request_sent = not failed_before_sending(error)
-            raise failure from None
+                base_url=config.base_url,
+                deadline=config.attempt_deadline,
+            ) from None
+        except HTTP_CLIENT_ERRORS as error:
+            raise transport_failure(
+                error,
+                method=request.method,
+                path=request.path,
+                base_url=config.base_url,
+                read_timeout=config.read_timeout,
+            ) from None
+
+    async def _exchange(
+        self, shared: SharedAsyncClient, request: ApiRequest, headers: dict[str, str]
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send ``request`` with ``headers`` through ``shared`` and read its whole answer, decoded and capped."""
+        async with shared.stream(
+            request.method, request.url(self.config.base_url), headers=headers, content=request.content
+        ) as response:
+            body = AnswerBuffer(request, response.status_code)
+            decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk, body)
+            return response.status_code, response.headers, decoder.finish(body)
 
     async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
         """

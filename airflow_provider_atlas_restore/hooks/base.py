@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.auth import HTTPDigestAuth
 
-from airflow_provider_atlas_restore.auth import DIGEST, SERVICE_ACCOUNT, TokenCache, shared_token_cache
+from airflow_provider_atlas_restore.auth import (
+    DIGEST,
+    SERVICE_ACCOUNT,
+    TokenCache,
+    masked_token_request,
+    shared_token_cache,
+)
 from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.exceptions import AtlasConnectionError, AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.paging import Page, UniqueItems
-from airflow_provider_atlas_restore.protocol import (
-    ApiRequest,
-    AtlasApi,
-    oauth_token_request,
-)
+from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
 from airflow_provider_atlas_restore.responses import (
+    ACCEPT_ENCODING,
     AccessToken,
+    AnswerBuffer,
+    AnswerDecoder,
     expect_mapping,
     parse_answer,
 )
 from airflow_provider_atlas_restore.retry import RetryPolicy, is_retryable
 from airflow_provider_atlas_restore.transport_errors import (
-    REQUESTS_TRANSPORT_ERRORS,
-    describe_transport_error,
-    failed_before_sending,
+    HTTP_CLIENT_ERRORS,
+    deadline_failure,
+    transport_failure,
 )
 from airflow_provider_atlas_restore.validation import MAX_ITEMS_PER_PAGE, validate_object_id
 
+#: Bytes asked for by each read of an answer's body.
+_READ_SIZE = 64 * 1024
 _NO_AUTH = lambda request: request  # noqa: E731 - a no-op auth: requests then skips ~/.netrc
 
 #: Retries of ``test_connection``, which answers a person waiting in the UI.
@@ -104,12 +114,6 @@ class AtlasBaseHook(BaseHook):
             changes["retry"] = RetryPolicy.from_settings(retry_settings)
         if changes:
             config = replace(config, **changes)
-        if config.is_plain_http_to_remote_host:
-            self.log.warning(
-                "Connection %s uses plain http to %s: use https for anything but a local emulator.",
-                self.atlas_conn_id,
-                config.base_url,
-            )
         return config
 
     @cached_property
@@ -123,12 +127,13 @@ class AtlasBaseHook(BaseHook):
             config = self.config
             session = requests.Session()
             if config.auth_type == DIGEST:
-                session.auth = HTTPDigestAuth(config.login, config.password)
+                session.auth = _CappedDigestAuth(config.login, config.password)
             else:  # a bearer token per request; never ~/.netrc credentials
                 session.auth = _NO_AUTH
             session.verify = config.verify
             session.proxies.update(config.proxies)
             session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{_version()}"
+            session.headers["Accept-Encoding"] = ACCEPT_ENCODING  # what AnswerDecoder inflates
             self._session = session
         return self._session
 
@@ -160,7 +165,7 @@ class AtlasBaseHook(BaseHook):
 
     def _fetch_token(self, retry: RetryPolicy | None = None) -> AccessToken:
         config = self.config
-        request = oauth_token_request(config.login, config.password)
+        request = masked_token_request(config.login, config.password)
         token: AccessToken = self.run(request, retry=retry, authorize=False)
         self.log.info("Got a service-account token for %s", config.login)
         return token
@@ -187,35 +192,66 @@ class AtlasBaseHook(BaseHook):
     def _send_once(self, request: ApiRequest, authorize: bool = True) -> Any:
         bearer = authorize and self.config.auth_type == SERVICE_ACCOUNT
         token = self.tokens.get(self._fetch_token) if bearer else None
-        response = self._send(request, token)
-        if bearer and token is not None and response.status_code == 401:
+        status, headers, content = self._send(request, token)
+        if bearer and token is not None and status == 401:
             # The server expired the token before we expected: renew it once and retry once.
             self.tokens.invalidate(token)
-            response = self._send(request, self.tokens.get(self._fetch_token))
-        return parse_answer(request, response.status_code, response.headers, response.content)
+            status, headers, content = self._send(request, self.tokens.get(self._fetch_token))
+        return parse_answer(request, status, headers, content)
 
-    def _send(self, request: ApiRequest, token: str | None) -> requests.Response:
+    def _send(self, request: ApiRequest, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
+        """
+        Send one attempt of ``request``; return the status, headers and body of the answer.
+
+        Redirects are never followed; the body is read in chunks up to
+        :data:`~airflow_provider_atlas_restore.responses.MAX_ANSWER_BYTES`; the connection's
+        ``verify`` is passed with the request, so ``REQUESTS_CA_BUNDLE`` cannot override it; and the
+        attempt has a deadline of :attr:`AtlasConnectionConfig.attempt_deadline` (connect plus read
+        timeout) from sending to the last byte, past which it fails like a timeout.
+        """
         config = self.config
         headers = dict(request.headers)
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
+        deadline = time.monotonic() + config.attempt_deadline
         try:
-            return self.get_conn().request(
+            response = self.get_conn().request(
                 request.method,
                 request.url(config.base_url),
                 headers=headers,
                 data=request.content,
                 timeout=(config.connect_timeout, config.read_timeout),
+                verify=config.verify,
+                allow_redirects=False,
+                stream=True,
             )
-        except REQUESTS_TRANSPORT_ERRORS as error:
-            failure = AtlasConnectionError(
-                status=None,
+            connection = getattr(response.raw, "connection", None)
+            try:
+                content = _read_body(response, getattr(connection, "sock", None), request, deadline, config)
+            except BaseException:
+                # Drop the connection, even when its pool already has it back: the answer was
+                # not read to its end, or it was garbled, so the connection is not to be reused.
+                response.close()
+                if connection is not None:
+                    connection.close()
+                raise
+            response.raw.release_conn()  # read to its end: the connection can serve the next call
+            return response.status_code, response.headers, content
+        except _DeadlinePassed:
+            raise deadline_failure(
                 method=request.method,
                 path=request.path,
-                detail=f"{describe_transport_error(error, config.read_timeout)} ({config.base_url})",
-            )
-            failure.request_sent = not failed_before_sending(error)
-            raise failure from None
+                base_url=config.base_url,
+                deadline=config.attempt_deadline,
+            ) from None
+        except HTTP_CLIENT_ERRORS as error:
+            raise transport_failure(
+                error,
+                method=request.method,
+                path=request.path,
+                base_url=config.base_url,
+                read_timeout=config.read_timeout,
+            ) from None
 
     def get_project(self, group_id: str | None = None, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
         """
@@ -293,6 +329,76 @@ class AtlasBaseHook(BaseHook):
         return message.replace(f"connection {self.atlas_conn_id!r}", "the connection").replace(
             self.atlas_conn_id, "the connection"
         )
+
+
+def _read_body(
+    response: requests.Response,
+    sock: socket.socket | None,
+    request: ApiRequest,
+    deadline: float,
+    config: AtlasConnectionConfig,
+) -> bytes:
+    """
+    Read and decode a streamed answer's body until its end, the size cap or the deadline.
+
+    Each read returns what has arrived (``read1``), and the socket waits no longer than the time
+    left, so a trickle stops at the deadline rather than one read timeout per byte.
+    """
+    body = AnswerBuffer(request, response.status_code)
+    decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
+    raw = response.raw
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise _DeadlinePassed
+        if sock is not None:
+            sock.settimeout(min(config.read_timeout, left))
+        try:
+            chunk = raw.read1(_READ_SIZE, decode_content=False)
+        except urllib3.exceptions.ReadTimeoutError:
+            if left < config.read_timeout:  # the wait was cut to the deadline, which has passed
+                raise _DeadlinePassed from None
+            raise
+        if not chunk:
+            return decoder.finish(body)
+        decoder.feed(chunk, body)
+
+
+class _CappedDigestAuth(HTTPDigestAuth):
+    """requests' Digest auth, except that a challenge's body is read within the answer size cap."""
+
+    def handle_401(self, r: requests.Response, **kwargs: Any) -> requests.Response:
+        """
+        Read the 401's body through the shared cap, then answer the challenge as requests does.
+
+        :param r: the 401 answer (its body not read yet: the hook streams).
+        :param kwargs: what requests passes on to the repeated request.
+        """
+        # requests answers only a Digest challenge, and twice at most: only then is the body read here.
+        answers = (
+            r.status_code == 401
+            and "digest" in r.headers.get("www-authenticate", "").lower()
+            and getattr(getattr(self, "_thread_local", None), "num_401_calls", 2) < 2
+        )
+        if answers and not r._content_consumed:  # type: ignore[attr-defined]
+            request = ApiRequest(method=r.request.method or "GET", path=urlsplit(r.request.url or "").path)
+            body = AnswerBuffer(request, r.status_code)
+            decoder = AnswerDecoder(r.headers.get("Content-Encoding"))
+            try:
+                while chunk := r.raw.read1(_READ_SIZE, decode_content=False):
+                    decoder.feed(chunk, body)
+                content = decoder.finish(body)
+            except BaseException:
+                r.close()  # not read to its end: drop the connection
+                raise
+            # requests' own handler reads r.content: hand it the body read here.
+            r._content, r._content_consumed = content, True  # type: ignore[attr-defined]
+        answered: requests.Response = super().handle_401(r, **kwargs)
+        return answered
+
+
+class _DeadlinePassed(Exception):
+    """The attempt's deadline passed while its answer was being read."""
 
 
 def _version() -> str:

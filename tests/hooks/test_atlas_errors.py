@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+import requests_mock as requests_mock_module
 
 from airflow_provider_atlas_restore.exceptions import (
     AtlasApiError,
@@ -11,7 +12,7 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasInputError,
     AtlasResponseError,
 )
-from tests.conftest import CLUSTER, JOB_ID, PRIVATE_KEY, jobs_url
+from tests.conftest import CLUSTER, JOB_ID, PRIVATE_KEY, connection_json, jobs_url
 
 JOB_URL = f"{jobs_url()}/{JOB_ID}"
 
@@ -238,3 +239,29 @@ def test_no_error_message_contains_the_private_key(hook, requests_mock):
 
     assert PRIVATE_KEY not in str(caught.value)
     assert PRIVATE_KEY not in repr(caught.value.__dict__)
+
+
+def test_plain_http_to_a_remote_host_is_refused_before_any_request(monkeypatch, requests_mock):
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+    requests_mock.get(requests_mock_module.ANY, json={"id": JOB_ID})
+    monkeypatch.setenv("AIRFLOW_CONN_PLAIN_HTTP", connection_json(extra={"scheme": "http"}))
+
+    with pytest.raises(AtlasInputError, match=r"'http' is not allowed for host 'atlas\.example\.invalid'"):
+        AtlasHook("plain_http").get_restore_job(CLUSTER, JOB_ID)
+    assert requests_mock.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        requests.exceptions.ContentDecodingError("garbled"),
+        requests.exceptions.RequestException("anything else"),
+        requests.exceptions.InvalidURL("bad url"),
+    ],
+)
+def test_every_requests_exception_becomes_an_atlas_error(hook, requests_mock, error):
+    requests_mock.get(JOB_URL, exc=error)
+
+    with pytest.raises(AtlasApiError, match=f"GET {JOB_URL.split('invalid', 1)[1]} failed"):
+        hook.get_restore_job(CLUSTER, JOB_ID)
