@@ -96,7 +96,10 @@ class AtlasRestoreJobTrigger(BaseTrigger):
                     )
                 else:
                     outcome = evaluate_restore_job(
-                        job, cluster_name=self.cluster_name, now=datetime.now(timezone.utc)
+                        job,
+                        cluster_name=self.cluster_name,
+                        now=datetime.now(timezone.utc),
+                        restore_job_id=self.restore_job_id,
                     )
                     self.log.info("%s Waited %.0f s.", outcome.message, time.monotonic() - started)
                     if outcome.status is WaitStatus.DONE:
