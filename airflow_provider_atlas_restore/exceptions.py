@@ -1,7 +1,26 @@
-"""Exceptions raised by the MongoDB Atlas restore provider."""
+"""
+Every public error of the MongoDB Atlas restore provider.
+
+The hierarchy (all are ``AirflowException``; those marked *fail* are ``AirflowFailException``,
+which Airflow does not retry, since another try cannot help)::
+
+    AtlasApiError                 an Atlas API call failed: status, errorCode, detail, advice
+    +-- AtlasTransportError       no usable answer: refused, reset, timed out, garbled
+    +-- AtlasResponseError        a success status whose body is not what Atlas documents
+    AtlasSnapshotNotFoundError    the cluster has no completed snapshot to restore
+    AtlasInputError (fail)        a value given by the user is not allowed; nothing was sent
+    AtlasDownloadError            a snapshot download failed
+    +-- CorruptDownloadError      the bytes are not a whole, valid archive of the right length
+    +-- AtlasDestinationError     the destination cannot be created or written
+    +-- InsecureDownloadLinkError (fail)  a download URL is not https and http was not allowed
+
+``AtlasConnectionError`` and ``AtlasSnapshotNotFound`` are deprecated names of
+:class:`AtlasTransportError` and :class:`AtlasSnapshotNotFoundError`, kept for one release.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -160,7 +179,7 @@ def _rebuild_api_error(cls: type[AtlasApiError], state: dict[str, Any]) -> Atlas
     return error
 
 
-class AtlasConnectionError(AtlasApiError):
+class AtlasTransportError(AtlasApiError):
     """
     No usable answer came back: connection refused or reset, DNS failure, or a timeout.
 
@@ -179,9 +198,45 @@ class AtlasResponseError(AtlasApiError):
         )
 
 
-class AtlasSnapshotNotFound(AirflowException):
+class AtlasSnapshotNotFoundError(AirflowException):
     """The cluster has no snapshot that can be restored (none completed yet)."""
 
 
 class AtlasInputError(AirflowFailException, ValueError):
     """A value given by the user breaks a rule of the Atlas API; raised before any request is sent."""
+
+
+class AtlasDownloadError(AirflowException):
+    """A snapshot download failed: the server refused it, the transfer broke, or the file is not whole."""
+
+
+class CorruptDownloadError(AtlasDownloadError):
+    """The bytes received are not a complete, valid gzip archive of the announced length."""
+
+
+class AtlasDestinationError(AtlasDownloadError):
+    """The download destination cannot be created or written."""
+
+
+class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
+    """A download URL is not https and plain http was not allowed."""
+
+
+#: Old names kept importable for one release, with a DeprecationWarning.
+_DEPRECATED_NAMES = {
+    "AtlasConnectionError": AtlasTransportError,
+    "AtlasSnapshotNotFound": AtlasSnapshotNotFoundError,
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Return a deprecated exception name's new class, with a warning."""
+    if name in _DEPRECATED_NAMES:
+        new = _DEPRECATED_NAMES[name]
+        warnings.warn(
+            f"{name} is deprecated: use {new.__name__} (airflow_provider_atlas_restore.exceptions).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return new
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

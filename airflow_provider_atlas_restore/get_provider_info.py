@@ -92,7 +92,7 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "extra-links": ["airflow_provider_atlas_restore.links.AtlasRestoresLink"],
+        "extra-links": ["airflow_provider_atlas_restore.extra_links.AtlasRestoresLink"],
         "sensors": [
             {
                 "integration-name": "MongoDB Atlas",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_atlas_restore.api.validation import validate_object_id
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
-from airflow_provider_atlas_restore.validation import validate_object_id
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

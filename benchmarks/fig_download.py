@@ -121,7 +121,7 @@ def diagnostic(no_fsync: bool = False, no_checks: bool = False) -> Iterator[None
 
     ``os.fsync`` is replaced process-wide for the block; ``StreamCheck`` then only counts bytes.
     """
-    from airflow_provider_atlas_restore import download_progress
+    from airflow_provider_atlas_restore.download import checks as download_progress
 
     real_fsync = os.fsync
     check_class = download_progress.StreamCheck

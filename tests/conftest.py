@@ -178,7 +178,7 @@ def emulator_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) ->
 @pytest.fixture(autouse=True)
 def _no_shared_tokens() -> Any:
     """Start and end every test without cached service-account tokens."""
-    from airflow_provider_atlas_restore.auth import forget_tokens
+    from airflow_provider_atlas_restore.client.tokens import forget_tokens
 
     forget_tokens()
     yield

@@ -16,8 +16,8 @@ from unittest import mock
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.extra_links import LINK_XCOM_KEY
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
-from airflow_provider_atlas_restore.links import LINK_XCOM_KEY
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
@@ -227,7 +227,7 @@ def test_bad_values_fail_their_tasks_in_a_dag_run_leaving_no_xcom(
 
 
 def test_unwritable_destination_fails_before_any_request(atlas_emulator, emulator_connection, tmp_path):
-    from airflow_provider_atlas_restore.download_destination import AtlasDestinationError
+    from airflow_provider_atlas_restore.exceptions import AtlasDestinationError
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -242,7 +242,7 @@ def test_unwritable_destination_fails_before_any_request(atlas_emulator, emulato
 
 
 def test_plain_http_link_is_refused_before_any_download(atlas_emulator, monkeypatch, tmp_path):
-    from airflow_provider_atlas_restore.snapshot_download import InsecureDownloadLinkError
+    from airflow_provider_atlas_restore.exceptions import InsecureDownloadLinkError
 
     seed = atlas_emulator.seed
     connection = atlas_emulator.connection(group_id=seed.group_id)

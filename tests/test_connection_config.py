@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.retry import RetryPolicy
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.retry import RetryPolicy
 
 
 def connection(extra: dict[str, Any] | None = None, **fields: Any) -> SimpleNamespace:

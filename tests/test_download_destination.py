@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from airflow_provider_atlas_restore import download_destination
-from airflow_provider_atlas_restore.download_destination import DownloadDestination
+from airflow_provider_atlas_restore.download import destination as download_destination
+from airflow_provider_atlas_restore.download.destination import DownloadDestination
 
 STEP = 1 << 16
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from airflow_provider_atlas_restore.snapshot_download import (
+from airflow_provider_atlas_restore.download.downloader import (
     AtlasDownloadError,
     CorruptDownloadError,
     DownloadDestination,
@@ -167,7 +167,7 @@ def test_slow_but_steady_trickle_is_not_killed(hostile_server, tmp_path):
 
 
 def test_connection_ca_bundle_wins_over_the_ca_bundle_environment(tls_server, tmp_path, monkeypatch):
-    from airflow_provider_atlas_restore.download_links import download_session
+    from airflow_provider_atlas_restore.download.urls import download_session
 
     payload = make_archive(50_000)
     tls_server.handler = lambda request: Reply(body=payload)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import urllib3
 
-from airflow_provider_atlas_restore.download_pipeline import (
+from airflow_provider_atlas_restore.download.pipeline import (
     DEFAULT_QUEUE_DEPTH,
     BufferPool,
     Chunk,

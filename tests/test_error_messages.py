@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasResponseError
-from airflow_provider_atlas_restore.protocol import AtlasApi, oauth_token_request
-from airflow_provider_atlas_restore.responses import error_from_response
+from airflow_provider_atlas_restore.api.endpoints import AtlasApi, oauth_token_request
+from airflow_provider_atlas_restore.api.responses import error_from_response
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError, AtlasTransportError
 from tests.conftest import CLUSTER, GROUP_ID, SHARED_API_DIR
 
 REQUEST = AtlasApi().list_restore_jobs(GROUP_ID, CLUSTER)
@@ -69,7 +69,7 @@ def test_any_status_with_or_without_reason_and_detail_reads_well(status, reason,
 
 
 def test_no_answer_reads_well_and_says_what_to_check():
-    error = AtlasConnectionError(
+    error = AtlasTransportError(
         status=None,
         method="GET",
         path=REQUEST.path,

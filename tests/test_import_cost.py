@@ -25,10 +25,10 @@ RUN_TIME_LIBRARIES = ("requests", "urllib3", "charset_normalizer", "httpx", "ten
 RUN_TIME_MODULES = (
     "airflow_provider_atlas_restore.hooks.atlas",
     "airflow_provider_atlas_restore.hooks.base",
-    "airflow_provider_atlas_restore.hooks.atlas_async",
+    "airflow_provider_atlas_restore.client.async_client",
     "airflow_provider_atlas_restore.triggers.restore_job",
-    "airflow_provider_atlas_restore.snapshot_download",
-    "airflow_provider_atlas_restore.transport_errors",
+    "airflow_provider_atlas_restore.download.downloader",
+    "airflow_provider_atlas_restore.client.transport_errors",
 )
 
 #: What a DAG file imports before it names any provider: the task SDK, or on Airflow 2.11 the
@@ -118,12 +118,12 @@ def test_building_the_tasks_of_a_dag_loads_no_http_client_hook_or_trigger(airflo
 
 def test_download_operator_defaults_are_the_downloaders():
     # The operator takes its defaults from a light module, not the downloader: they must agree.
-    from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-    from airflow_provider_atlas_restore.snapshot_download import (
+    from airflow_provider_atlas_restore.download.downloader import (
         DEFAULT_CHUNK_SIZE,
         DEFAULT_DOWNLOAD_RETRY,
         DEFAULT_PROGRESS_INTERVAL,
     )
+    from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 
     defaults = {
         name: parameter.default

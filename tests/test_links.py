@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.links import LINK_XCOM_KEY, AtlasRestoresLink, backup_page_url
+from airflow_provider_atlas_restore.extra_links import LINK_XCOM_KEY, AtlasRestoresLink, backup_page_url
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
@@ -47,7 +47,7 @@ def test_persist_refuses_a_bad_name_or_id_and_stores_nothing(group_id, cluster_n
 
 def test_get_link_reads_the_stored_url():
     with mock.patch(
-        "airflow_provider_atlas_restore.links.XCom.get_value", return_value="https://x/v2/g#/b"
+        "airflow_provider_atlas_restore.extra_links.XCom.get_value", return_value="https://x/v2/g#/b"
     ) as get:
         assert AtlasRestoresLink().get_link(mock.Mock(), ti_key=mock.sentinel.key) == "https://x/v2/g#/b"
     get.assert_called_once_with(key=LINK_XCOM_KEY, ti_key=mock.sentinel.key)

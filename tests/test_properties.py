@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_atlas_restore.api.endpoints import AtlasApi, oauth_token_request
+from airflow_provider_atlas_restore.api.paging import MAX_EXTRA_PASSES, Page, UniqueItems, pass_page_limit
+from airflow_provider_atlas_restore.api.responses import parse_response, parse_token_response
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.models import RestoreJob, newest_completed, parse_timestamp
-from airflow_provider_atlas_restore.paging import MAX_EXTRA_PASSES, Page, UniqueItems, pass_page_limit
-from airflow_provider_atlas_restore.protocol import AtlasApi, oauth_token_request
-from airflow_provider_atlas_restore.responses import parse_response, parse_token_response
 from airflow_provider_atlas_restore.restore_job_wait import evaluate_restore_job, restore_job_result
 
 GROUP = "6a793f6b2c88faeba59bae37"

@@ -8,9 +8,9 @@ from email.utils import format_datetime
 
 import pytest
 
+from airflow_provider_atlas_restore.api.endpoints import AtlasApi
+from airflow_provider_atlas_restore.api.responses import parse_retry_after
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.protocol import AtlasApi
-from airflow_provider_atlas_restore.responses import parse_retry_after
 
 GROUP = "6a793f6b2c88faeba59bae37"
 

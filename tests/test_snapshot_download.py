@@ -22,10 +22,10 @@ import pytest
 import requests
 from airflow.providers.common.compat.sdk import redact
 
-from airflow_provider_atlas_restore.download_destination import PartFile
-from airflow_provider_atlas_restore.download_progress import StreamCheck
-from airflow_provider_atlas_restore.retry import RetryPolicy
-from airflow_provider_atlas_restore.snapshot_download import (
+from airflow_provider_atlas_restore.client.retry import RetryPolicy
+from airflow_provider_atlas_restore.download.checks import StreamCheck
+from airflow_provider_atlas_restore.download.destination import PartFile
+from airflow_provider_atlas_restore.download.downloader import (
     AtlasDestinationError,
     AtlasDownloadError,
     CorruptDownloadError,
@@ -330,7 +330,7 @@ _CHILD = textwrap.dedent(
     """
     import json, logging, resource, sys, time
     import requests
-    from airflow_provider_atlas_restore.snapshot_download import (
+    from airflow_provider_atlas_restore.download.downloader import (
         DownloadDestination, DownloadLink, SnapshotDownloader)
 
     def status(key):

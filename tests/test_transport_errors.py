@@ -6,7 +6,7 @@ import httpx
 import pytest
 import requests
 
-from airflow_provider_atlas_restore.transport_errors import failed_before_sending
+from airflow_provider_atlas_restore.client.transport_errors import failed_before_sending
 
 REQUEST = httpx.Request("POST", "https://cloud.example.invalid/api")
 

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFound
-from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
-from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
-from airflow_provider_atlas_restore.models import newest_completed, secret_links
-from airflow_provider_atlas_restore.paging import MAX_PAGES, Page, UniqueItems
-from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
-from airflow_provider_atlas_restore.responses import expect_mapping
-from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body
-from airflow_provider_atlas_restore.retry import is_safe_to_repeat_create
-from airflow_provider_atlas_restore.transport_errors import describe_transport_error
-from airflow_provider_atlas_restore.validation import (
+from airflow_provider_atlas_restore.api.bodies import build_restore_job_body
+from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
+from airflow_provider_atlas_restore.api.paging import MAX_PAGES, Page, UniqueItems
+from airflow_provider_atlas_restore.api.responses import expect_mapping
+from airflow_provider_atlas_restore.api.validation import (
     validate_flag,
     validate_group_id_or_default,
     validate_int_range,
 )
+from airflow_provider_atlas_restore.client.retry import is_safe_to_repeat_create
+from airflow_provider_atlas_restore.client.transport_errors import describe_transport_error
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFoundError
+from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
+from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
+from airflow_provider_atlas_restore.models import newest_completed, secret_links
 
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
@@ -32,7 +32,7 @@ def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
 
     :param job: a restore job as Atlas returned it; returned unchanged.
     """
-    from airflow_provider_atlas_restore.download_links import mask_link
+    from airflow_provider_atlas_restore.download.urls import mask_link
 
     for url in secret_links(job):
         mask_link(url)
@@ -46,7 +46,7 @@ class AtlasHook(AtlasBaseHook):
     Authenticates with an API key pair over HTTP Digest. One ``requests.Session`` and one Digest
     auth object live as long as the hook, so after the first challenge every call goes out
     already authorised: one HTTP request per API call. Connection errors, timeouts, 429 and 5xx
-    answers are retried (see :class:`~airflow_provider_atlas_restore.retry.RetryPolicy`).
+    answers are retried (see :class:`~airflow_provider_atlas_restore.client.retry.RetryPolicy`).
 
     :param atlas_conn_id: the ``mongodb_atlas`` connection to use.
     :param api_version: ``v2`` or ``v1.0``; overrides the connection's ``api_version`` extra.
@@ -156,7 +156,7 @@ class AtlasHook(AtlasBaseHook):
         :param max_items: stop after this many jobs; ``None`` for all.
         :param max_pages: the most pages one pass reads before giving up on a server that never
             ends; fewer when the first page's ``totalCount`` justifies fewer (see
-            :func:`~airflow_provider_atlas_restore.paging.pass_page_limit`).
+            :func:`~airflow_provider_atlas_restore.api.paging.pass_page_limit`).
         """
         group = self._project(group_id)
         first = self.api.list_restore_jobs(group, cluster_name, items_per_page=page_size)
@@ -189,7 +189,7 @@ class AtlasHook(AtlasBaseHook):
         :param max_items: stop after this many jobs; ``None`` for all.
         :param max_pages: the most pages one pass reads before giving up on a server that never
             ends; fewer when the first page's ``totalCount`` justifies fewer (see
-            :func:`~airflow_provider_atlas_restore.paging.pass_page_limit`).
+            :func:`~airflow_provider_atlas_restore.api.paging.pass_page_limit`).
         """
         listing = self.iter_restore_jobs(
             cluster_name, group_id, page_size=page_size, max_items=max_items, max_pages=max_pages
@@ -335,7 +335,7 @@ class AtlasHook(AtlasBaseHook):
         self, cluster_name: str, group_id: str | None = None, *, sharded: bool | None = None
     ) -> dict[str, Any]:
         """
-        Return the newest snapshot whose status is ``completed``, or raise :class:`AtlasSnapshotNotFound`.
+        Return the newest snapshot whose status is ``completed``, or raise :class:`AtlasSnapshotNotFoundError`.
 
         :param cluster_name: the cluster name.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
@@ -358,7 +358,7 @@ class AtlasHook(AtlasBaseHook):
                 return latest
             if snapshots:
                 break
-        raise AtlasSnapshotNotFound(
+        raise AtlasSnapshotNotFoundError(
             f"Cluster {cluster_name} has no completed snapshot ({seen} snapshots, none completed): "
             "take an on-demand snapshot or wait for the next scheduled one."
         )

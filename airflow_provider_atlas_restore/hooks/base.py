@@ -15,19 +15,9 @@ import urllib3
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 from requests.auth import HTTPDigestAuth
 
-from airflow_provider_atlas_restore.auth import (
-    DIGEST,
-    SERVICE_ACCOUNT,
-    TokenCache,
-    masked_token_request,
-    shared_token_cache,
-)
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.paging import Page, UniqueItems
-from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
-from airflow_provider_atlas_restore.responses import (
+from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasApi
+from airflow_provider_atlas_restore.api.paging import Page, UniqueItems
+from airflow_provider_atlas_restore.api.responses import (
     ACCEPT_ENCODING,
     AccessToken,
     AnswerBuffer,
@@ -35,13 +25,23 @@ from airflow_provider_atlas_restore.responses import (
     expect_mapping,
     parse_answer,
 )
-from airflow_provider_atlas_restore.retry import RetryPolicy, is_retryable
-from airflow_provider_atlas_restore.transport_errors import (
+from airflow_provider_atlas_restore.api.validation import MAX_ITEMS_PER_PAGE, validate_object_id
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.retry import RetryPolicy, is_retryable
+from airflow_provider_atlas_restore.client.tokens import (
+    DIGEST,
+    SERVICE_ACCOUNT,
+    TokenCache,
+    masked_token_request,
+    shared_token_cache,
+)
+from airflow_provider_atlas_restore.client.transport_errors import (
     HTTP_CLIENT_ERRORS,
     deadline_failure,
     transport_failure,
 )
-from airflow_provider_atlas_restore.validation import MAX_ITEMS_PER_PAGE, validate_object_id
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
 #: Bytes asked for by each read of an answer's body.
 _READ_SIZE = 64 * 1024
@@ -181,7 +181,7 @@ class AtlasBaseHook(BaseHook):
         """
         Send ``request`` with retries and return the parsed answer, or raise :class:`AtlasApiError`.
 
-        :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasApi`.
         :param retry: the retry policy for this call; defaults to the connection's.
         :param retry_if: which errors are worth another attempt; by default transient ones.
         :param authorize: send the service account's bearer token (``False`` for the token request).
@@ -204,7 +204,7 @@ class AtlasBaseHook(BaseHook):
         Send one attempt of ``request``; return the status, headers and body of the answer.
 
         Redirects are never followed; the body is read in chunks up to
-        :data:`~airflow_provider_atlas_restore.responses.MAX_ANSWER_BYTES`; the connection's
+        :data:`~airflow_provider_atlas_restore.api.responses.MAX_ANSWER_BYTES`; the connection's
         ``verify`` is passed with the request, so ``REQUESTS_CA_BUNDLE`` cannot override it; and the
         attempt has a deadline of :attr:`AtlasConnectionConfig.attempt_deadline` (connect plus read
         timeout) from sending to the last byte, past which it fails like a timeout.

@@ -13,6 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
+from airflow_provider_atlas_restore.api.validation import (
+    validate_cluster_name,
+    validate_int_range,
+    validate_object_id,
+)
 from airflow_provider_atlas_restore.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
@@ -22,15 +27,9 @@ from airflow_provider_atlas_restore.defaults import (
     DOWNLOAD_MAX_TOTAL_WAIT,
     DOWNLOAD_MAX_WAIT,
 )
-from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
-from airflow_provider_atlas_restore.exceptions import AtlasInputError, AtlasResponseError
+from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, AtlasInputError, AtlasResponseError
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState, parse_timestamp
 from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL
-from airflow_provider_atlas_restore.validation import (
-    validate_cluster_name,
-    validate_int_range,
-    validate_object_id,
-)
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
 # not when the DAG file is parsed. The retry policy (tenacity, which Airflow imports itself) is
@@ -38,7 +37,7 @@ from airflow_provider_atlas_restore.validation import (
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_atlas_restore.download_destination import DownloadLink
+    from airflow_provider_atlas_restore.download.destination import DownloadLink
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 #: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
@@ -64,7 +63,7 @@ def _mask_urls(value: Any) -> None:
     """
     if isinstance(value, str):
         if value.startswith(("http://", "https://")):
-            from airflow_provider_atlas_restore.snapshot_download import mask_link
+            from airflow_provider_atlas_restore.download.downloader import mask_link
 
             mask_link(value)
         elif value.lstrip().startswith("{"):
@@ -236,7 +235,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         self.allow_http = allow_http
         self.file_name_template = file_name_template
         self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
-        from airflow_provider_atlas_restore.retry import RetryPolicy
+        from airflow_provider_atlas_restore.client.retry import RetryPolicy
 
         self.retry = RetryPolicy(
             max_attempts=validate_int_range(max_attempts, "max_attempts", 1),
@@ -258,13 +257,13 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Check the destination, resolve the links, download each file and return what was written."""
-        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
-        from airflow_provider_atlas_restore.snapshot_download import (
+        from airflow_provider_atlas_restore.download.downloader import (
             DownloadDestination,
             SnapshotDownloader,
             download_session,
             mask_link,
         )
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
         destination = DownloadDestination(self.destination, self.destination_conn_id)
         destination.prepare()  # before any request: a bad destination fails fast, with nothing sent
@@ -361,7 +360,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def _file_links(self, job: _JobLinks) -> list[DownloadLink]:
         """Name one file per link: per replica set on a sharded cluster, else one for the job."""
-        from airflow_provider_atlas_restore.download_destination import DownloadLink
+        from airflow_provider_atlas_restore.download.destination import DownloadLink
 
         job_id = job.job_id or self.restore_job_id
         if not job_id:
@@ -424,7 +423,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 f"file_name_template={self.file_name_template!r} cannot be filled: {error!r}. Use "
                 "{restore_job_id}, {replica_set}, {index}, {cluster_name} and {snapshot_id}."
             ) from None
-        from airflow_provider_atlas_restore.download_destination import is_safe_file_name
+        from airflow_provider_atlas_restore.download.destination import is_safe_file_name
 
         if not is_safe_file_name(name):
             raise AtlasInputError(

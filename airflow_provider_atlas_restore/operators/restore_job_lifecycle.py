@@ -7,11 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.links import AtlasRestoresLink
-from airflow_provider_atlas_restore.restore_job_body import build_restore_job_body, delivery_type_with_article
-from airflow_provider_atlas_restore.validation import (
+from airflow_provider_atlas_restore.api.bodies import build_restore_job_body, delivery_type_with_article
+from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
     validate_cluster_name,
@@ -19,6 +16,9 @@ from airflow_provider_atlas_restore.validation import (
     validate_group_id_or_default,
     validate_object_id,
 )
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

@@ -7,12 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.links import AtlasRestoresLink
-from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
-from airflow_provider_atlas_restore.protocol import DEFAULT_ITEMS_PER_PAGE
-from airflow_provider_atlas_restore.validation import (
+from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
+from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     MAX_ITEMS_PER_PAGE,
     validate_choice,
@@ -21,6 +17,10 @@ from airflow_provider_atlas_restore.validation import (
     validate_group_id_or_default,
     validate_int_range,
 )
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
+from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context

@@ -17,15 +17,15 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
+from airflow_provider_atlas_restore.api.validation import validate_cluster_name, validate_object_id
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
-from airflow_provider_atlas_restore.links import AtlasRestoresLink
+from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
 from airflow_provider_atlas_restore.restore_job_wait import (
     WaitStatus,
     evaluate_restore_job,
     restore_job_result,
 )
-from airflow_provider_atlas_restore.validation import validate_cluster_name, validate_object_id
 
 # The hook (requests), the retry rules (tenacity) and the trigger (httpx, airflow.triggers) are
 # imported when the task runs, not when the DAG file is parsed.
@@ -115,7 +115,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         try:
             job = self.hook.get_restore_job(cluster, job_id, group)
         except AtlasApiError as error:
-            from airflow_provider_atlas_restore.retry import is_retryable
+            from airflow_provider_atlas_restore.client.retry import is_retryable
 
             if not is_retryable(error):
                 raise

@@ -10,11 +10,11 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_atlas_restore.api.validation import validate_cluster_name, validate_object_id
+from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient, load_connection_config
+from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
-from airflow_provider_atlas_restore.hooks.atlas_async import AtlasAsyncClient, load_connection_config
 from airflow_provider_atlas_restore.restore_job_wait import WaitStatus, evaluate_restore_job
-from airflow_provider_atlas_restore.retry import is_retryable
-from airflow_provider_atlas_restore.validation import validate_cluster_name, validate_object_id
 
 
 class AtlasRestoreJobTrigger(BaseTrigger):

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.hooks.async_client_pool import async_client_pool
-from airflow_provider_atlas_restore.hooks.atlas_async import AtlasAsyncClient
-from airflow_provider_atlas_restore.retry import RetryPolicy
+from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient
+from airflow_provider_atlas_restore.client.async_pool import async_client_pool
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.retry import RetryPolicy
 from airflow_provider_atlas_restore.testing.clock import ManualClock
 from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
@@ -188,7 +188,7 @@ def test_wrong_password_fails_every_trigger_without_deadlock(atlas_emulator, mon
 
 
 def test_first_request_503_is_retried_by_its_trigger_alone(atlas_emulator, emulator_connection, monkeypatch):
-    monkeypatch.setattr("airflow_provider_atlas_restore.retry.RetryPolicy.initial_wait", 0.01)
+    monkeypatch.setattr("airflow_provider_atlas_restore.client.retry.RetryPolicy.initial_wait", 0.01)
     atlas_emulator.faults.add(route="get_restore_job", kind="status", status=503, count=1)
     job_ids = [new_job(atlas_emulator, ready_after=0.0) for _ in range(10)]
 

@@ -8,9 +8,9 @@ import requests_mock as requests_mock_module
 
 from airflow_provider_atlas_restore.exceptions import (
     AtlasApiError,
-    AtlasConnectionError,
     AtlasInputError,
     AtlasResponseError,
+    AtlasTransportError,
 )
 from tests.conftest import CLUSTER, JOB_ID, PRIVATE_KEY, connection_json, jobs_url
 
@@ -118,7 +118,7 @@ def test_connection_errors_are_retried_then_raise_a_clear_error(hook, requests_m
         JOB_URL, exc=requests.exceptions.ConnectionError("[Errno 104] Connection reset by peer")
     )
 
-    with pytest.raises(AtlasConnectionError, match="Connection reset by peer") as caught:
+    with pytest.raises(AtlasTransportError, match="Connection reset by peer") as caught:
         hook.get_restore_job(CLUSTER, JOB_ID)
 
     assert caught.value.status is None
@@ -234,7 +234,7 @@ def test_connection_without_credentials_is_refused(monkeypatch):
 def test_no_error_message_contains_the_private_key(hook, requests_mock):
     requests_mock.get(JOB_URL, exc=requests.exceptions.ConnectionError(f"boom {PRIVATE_KEY}"))
 
-    with pytest.raises(AtlasConnectionError) as caught:
+    with pytest.raises(AtlasTransportError) as caught:
         hook.get_restore_job(CLUSTER, JOB_ID)
 
     assert PRIVATE_KEY not in str(caught.value)

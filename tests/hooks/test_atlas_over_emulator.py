@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasTransportError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 
@@ -105,7 +105,7 @@ def test_answer_slower_than_the_read_timeout_is_retried(atlas_emulator, monkeypa
 def test_retry_budget_spent_raises_the_last_error(hook, atlas_emulator):
     atlas_emulator.faults.add(route="get_project", kind="reset", count=None)
 
-    with pytest.raises(AtlasConnectionError, match="no answer"):
+    with pytest.raises(AtlasTransportError, match="no answer"):
         hook.get_project()
 
 

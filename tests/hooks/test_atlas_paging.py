@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from airflow_provider_atlas_restore.api.paging import GROWTH_ITEMS, GROWTH_PERCENT
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
-from airflow_provider_atlas_restore.paging import GROWTH_ITEMS, GROWTH_PERCENT
 from tests.conftest import CLUSTER, jobs_url, make_job, page_body
 
 URL = jobs_url()
@@ -67,8 +67,8 @@ def test_envelope_is_removed_from_a_page(hook, requests_mock):
 
 
 def test_envelope_is_removed_from_a_single_job(hook):
-    from airflow_provider_atlas_restore.protocol import AtlasApi
-    from airflow_provider_atlas_restore.responses import parse_response
+    from airflow_provider_atlas_restore.api.endpoints import AtlasApi
+    from airflow_provider_atlas_restore.api.responses import parse_response
 
     request = AtlasApi().get_restore_job("6a793f6b2c88faeba59bae37", CLUSTER, "a" * 24, envelope=True)
     body = b'{"status": 200, "content": {"id": "aaaaaaaaaaaaaaaaaaaaaaaa", "newField": 1}}'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_atlas_restore.exceptions import AtlasSnapshotNotFound
+from airflow_provider_atlas_restore.exceptions import AtlasSnapshotNotFoundError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 
@@ -71,11 +71,11 @@ def test_no_completed_snapshot_is_a_clear_error(cluster):
     add(emulator, group, name, "inProgress", 1)
 
     with pytest.raises(
-        AtlasSnapshotNotFound, match="Cluster Fresh0 has no completed snapshot \\(1 snapshots"
+        AtlasSnapshotNotFoundError, match="Cluster Fresh0 has no completed snapshot \\(1 snapshots"
     ):
         AtlasHook().latest_completed_snapshot(name)
 
 
 def test_cluster_without_snapshots_is_a_clear_error(cluster):
-    with pytest.raises(AtlasSnapshotNotFound, match="no completed snapshot \\(0 snapshots"):
+    with pytest.raises(AtlasSnapshotNotFoundError, match="no completed snapshot \\(0 snapshots"):
         AtlasHook().latest_completed_snapshot("Fresh0")

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasResponseError
+from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient, load_connection_config
+from airflow_provider_atlas_restore.client.retry import is_retryable
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError, AtlasTransportError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
-from airflow_provider_atlas_restore.hooks.atlas_async import AtlasAsyncClient, load_connection_config
-from airflow_provider_atlas_restore.retry import is_retryable
 from tests.conftest import CLUSTER, GROUP_ID, JOB_ID
 from tests.hostile_server import Reply, gzip_bomb, repeat_bytes, self_signed_certificate
 
@@ -141,7 +141,7 @@ def test_trickled_answer_fails_at_the_attempt_deadline(client, hostile_server, h
     )
     hostile_connection(hostile_server, connect_timeout=0.5, timeout=1)
 
-    with pytest.raises(AtlasConnectionError, match=r"no complete answer within 1\.5 s") as caught:
+    with pytest.raises(AtlasTransportError, match=r"no complete answer within 1\.5 s") as caught:
         call_atlas(client)
 
     assert is_retryable(caught.value)
@@ -157,7 +157,7 @@ def test_body_that_is_not_the_gzip_it_claims_is_retried_then_a_connection_error(
     )
     hostile_connection(hostile_server, retry_max_attempts=2)
 
-    with pytest.raises(AtlasConnectionError, match="could not be decoded") as caught:
+    with pytest.raises(AtlasTransportError, match="could not be decoded") as caught:
         call_atlas(client)
 
     assert is_retryable(caught.value)

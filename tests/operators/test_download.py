@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, redact
 
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.models import RestoreJob
-from airflow_provider_atlas_restore.operators import download as download_module
-from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-from airflow_provider_atlas_restore.snapshot_download import (
+from airflow_provider_atlas_restore.download.downloader import (
     AtlasDestinationError,
     AtlasDownloadError,
     InsecureDownloadLinkError,
 )
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.models import RestoreJob
+from airflow_provider_atlas_restore.operators import download as download_module
+from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
 from tests.download_fixtures import served_sha256
 

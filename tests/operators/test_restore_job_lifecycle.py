@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError, AtlasSnapshotNotFound
+from airflow_provider_atlas_restore.exceptions import (
+    AtlasApiError,
+    AtlasInputError,
+    AtlasSnapshotNotFoundError,
+)
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
     AtlasCreateRestoreJobOperator,
@@ -39,7 +43,7 @@ def test_explicit_snapshot_is_restored_as_given(atlas_emulator, emulator_connect
 def test_latest_without_completed_snapshot_fails_clearly(atlas_emulator, emulator_connection):
     atlas_emulator.add_cluster(atlas_emulator.seed.group_id, "Empty0")
 
-    with pytest.raises(AtlasSnapshotNotFound, match="Empty0 has no completed snapshot"):
+    with pytest.raises(AtlasSnapshotNotFoundError, match="Empty0 has no completed snapshot"):
         create(cluster_name="Empty0").execute({})
     assert atlas_emulator.stats.count(route="create_restore_job") == 0
 

@@ -86,7 +86,7 @@ def test_terminal_failure_yields_one_failure_event(atlas_emulator, emulator_conn
 
 
 def test_transient_503_is_retried_then_success(atlas_emulator, emulator_connection, monkeypatch):
-    monkeypatch.setattr("airflow_provider_atlas_restore.retry.RetryPolicy.initial_wait", 0.01)
+    monkeypatch.setattr("airflow_provider_atlas_restore.client.retry.RetryPolicy.initial_wait", 0.01)
     job_id = new_job(atlas_emulator, ready_after=0.0)
     atlas_emulator.faults.add(route="get_restore_job", kind="status", status=503, count=2)
 
@@ -141,7 +141,7 @@ def test_serialized_trigger_holds_no_secret(atlas_emulator, emulator_connection)
 
 
 def test_clients_share_one_tls_context_per_verify_setting():
-    from airflow_provider_atlas_restore.hooks.atlas_async import tls_context
+    from airflow_provider_atlas_restore.client.async_client import tls_context
 
     assert tls_context(True) is tls_context(True)
     assert tls_context(False) is not tls_context(True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import requests
-from airflow.providers.common.compat.sdk import AirflowFailException, mask_secret
+from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.download_destination import DownloadLink
-from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.download.destination import DownloadLink
+from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, InsecureDownloadLinkError
 
 __all__ = [
     "InsecureDownloadLinkError",
@@ -19,10 +19,6 @@ __all__ = [
     "link_scheme",
     "mask_link",
 ]
-
-
-class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
-    """A download link is not https and plain http was not allowed."""
 
 
 def link_scheme(link: DownloadLink, url: str) -> str:

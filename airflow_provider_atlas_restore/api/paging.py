@@ -7,8 +7,8 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_atlas_restore.api.endpoints import ApiRequest
 from airflow_provider_atlas_restore.exceptions import AtlasResponseError
-from airflow_provider_atlas_restore.protocol import ApiRequest
 
 #: Consecutive full pages that bring nothing new before a listing is declared stuck.
 STALL_LIMIT = 3

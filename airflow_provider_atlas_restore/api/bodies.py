@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.validation import (
+from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
     validate_cluster_name,
     validate_int_range,
     validate_object_id,
 )
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
 #: The earliest point in time Atlas accepts: 2008-01-01T00:00:00Z, in seconds since the epoch.
 EARLIEST_POINT_IN_TIME = 1_199_145_600

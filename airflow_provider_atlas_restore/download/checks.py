@@ -8,20 +8,12 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow_provider_atlas_restore.exceptions import CorruptDownloadError
 
 #: The most decompressed bytes held at once while checking the gzip stream (they are discarded).
 _INFLATE_WINDOW = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _MB = 1_000_000
-
-
-class AtlasDownloadError(AirflowException):
-    """A snapshot download failed: the server refused it, the transfer broke, or the file is not whole."""
-
-
-class CorruptDownloadError(AtlasDownloadError):
-    """The bytes received are not a complete, valid gzip archive of the announced length."""
 
 
 class StreamCheck:

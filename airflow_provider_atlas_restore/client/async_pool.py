@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import httpx
 
-from airflow_provider_atlas_restore.auth import DIGEST
-from airflow_provider_atlas_restore.responses import ACCEPT_ENCODING
+from airflow_provider_atlas_restore.api.responses import ACCEPT_ENCODING
+from airflow_provider_atlas_restore.client.tokens import DIGEST
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
+    from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
 
 log = logging.getLogger(__name__)
 

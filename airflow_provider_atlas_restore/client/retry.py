@@ -12,7 +12,7 @@ from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wai
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError, AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError, AtlasTransportError
 
 #: Statuses that a later attempt can cure: rate limits and server-side trouble.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -24,7 +24,7 @@ def is_retryable(error: BaseException) -> bool:
 
     :param error: the exception raised by one attempt.
     """
-    if isinstance(error, AtlasConnectionError):
+    if isinstance(error, AtlasTransportError):
         return True
     return isinstance(error, AtlasApiError) and error.status in RETRYABLE_STATUSES
 
@@ -39,7 +39,7 @@ def is_safe_to_repeat_create(error: BaseException) -> bool:
 
     :param error: the exception raised by one attempt.
     """
-    if isinstance(error, AtlasConnectionError):
+    if isinstance(error, AtlasTransportError):
         return not error.request_sent
     return isinstance(error, AtlasApiError) and error.status == 429
 

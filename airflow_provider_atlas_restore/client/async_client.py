@@ -9,27 +9,27 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.auth import (
-    SERVICE_ACCOUNT,
-    TokenCache,
-    masked_token_request,
-    shared_token_cache,
-)
-from airflow_provider_atlas_restore.connection_config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.hooks.async_client_pool import (
-    SharedAsyncClient,
-    async_client_pool,
-)
-from airflow_provider_atlas_restore.hooks.async_client_pool import tls_context as tls_context
-from airflow_provider_atlas_restore.protocol import ApiRequest, AtlasApi
-from airflow_provider_atlas_restore.responses import (
+from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasApi
+from airflow_provider_atlas_restore.api.responses import (
     AccessToken,
     AnswerBuffer,
     AnswerDecoder,
     expect_mapping,
     parse_answer,
 )
-from airflow_provider_atlas_restore.transport_errors import (
+from airflow_provider_atlas_restore.client.async_pool import (
+    SharedAsyncClient,
+    async_client_pool,
+)
+from airflow_provider_atlas_restore.client.async_pool import tls_context as tls_context
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.tokens import (
+    SERVICE_ACCOUNT,
+    TokenCache,
+    masked_token_request,
+    shared_token_cache,
+)
+from airflow_provider_atlas_restore.client.transport_errors import (
     HTTP_CLIENT_ERRORS,
     deadline_failure,
     transport_failure,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     import tenacity
 
-    from airflow_provider_atlas_restore.retry import RetryPolicy
+    from airflow_provider_atlas_restore.client.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +64,11 @@ class AtlasAsyncClient:
 
     Use as ``async with AtlasAsyncClient(config) as client``: it borrows the ``httpx.AsyncClient``
     that every AtlasAsyncClient of the running loop with the same connection settings shares
-    (see :class:`~airflow_provider_atlas_restore.hooks.async_client_pool.AsyncClientPool`), so a
+    (see :class:`~airflow_provider_atlas_restore.client.async_pool.AsyncClientPool`), so a
     triggerer's triggers share one pool of connections and one Digest nonce. Requests come from
-    the same :class:`~airflow_provider_atlas_restore.protocol.AtlasApi` as the sync hook and
-    answers go through the same :func:`~airflow_provider_atlas_restore.responses.parse_answer` and
-    :class:`~airflow_provider_atlas_restore.retry.RetryPolicy` (its tenacity controller is built
+    the same :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasApi` as the sync hook and
+    answers go through the same :func:`~airflow_provider_atlas_restore.api.responses.parse_answer` and
+    :class:`~airflow_provider_atlas_restore.client.retry.RetryPolicy` (its tenacity controller is built
     at the first call, from ``retry``, ``sleep`` and ``logger``, and reused by later calls).
 
     :param config: the connection's settings.
@@ -114,7 +114,7 @@ class AtlasAsyncClient:
         """
         Send ``request`` with retries and return the parsed answer, or raise ``AtlasApiError``.
 
-        :param request: a request built by :class:`~airflow_provider_atlas_restore.protocol.AtlasApi`.
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasApi`.
         :param authorize: send the service account's bearer token (``False`` for the token request).
         """
         if self._retrying is None:
@@ -150,9 +150,9 @@ class AtlasAsyncClient:
         Send one attempt of ``request``; return the status, headers and body of the answer.
 
         As in the sync hook: no redirect is followed, the body is read in chunks up to
-        :data:`~airflow_provider_atlas_restore.responses.MAX_ANSWER_BYTES`, and the attempt (from
+        :data:`~airflow_provider_atlas_restore.api.responses.MAX_ANSWER_BYTES`, and the attempt (from
         sending to the last byte) has a deadline of
-        :attr:`~airflow_provider_atlas_restore.connection_config.AtlasConnectionConfig.attempt_deadline`
+        :attr:`~airflow_provider_atlas_restore.client.config.AtlasConnectionConfig.attempt_deadline`
         (connect plus read timeout), past which it fails like a timeout.
         """
         if self._shared is None:

@@ -3,7 +3,7 @@ How requests to the Atlas Administration API are built: paths, media types, quer
 
 The one place that knows them. The sync hook (``requests``) and the async client (``httpx``)
 both send what it builds and read the answers with
-:mod:`airflow_provider_atlas_restore.responses`, so the two never drift apart.
+:mod:`airflow_provider_atlas_restore.api.responses`, so the two never drift apart.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from airflow_provider_atlas_restore.validation import (
+from airflow_provider_atlas_restore.api.validation import (
     API_VERSIONS,
     MAX_ITEMS_PER_PAGE,
     validate_choice,
@@ -198,7 +198,7 @@ class AtlasApi:
         :param group_id: the project id.
         :param cluster_name: the cluster whose snapshot is restored.
         :param body: the job, as built by
-            :func:`~airflow_provider_atlas_restore.restore_job_body.build_restore_job_body`.
+            :func:`~airflow_provider_atlas_restore.api.bodies.build_restore_job_body`.
         :param envelope: ask for an enveloped answer (removed again by :func:`parse_response`).
         """
         path = self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"

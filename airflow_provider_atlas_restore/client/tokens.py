@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 
 from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.protocol import ApiRequest, oauth_token_request
-from airflow_provider_atlas_restore.responses import AccessToken
+from airflow_provider_atlas_restore.api.endpoints import ApiRequest, oauth_token_request
+from airflow_provider_atlas_restore.api.responses import AccessToken
 
 DIGEST = "digest"
 SERVICE_ACCOUNT = "service_account"

@@ -20,11 +20,11 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from airflow_provider_atlas_restore.api.endpoints import OAUTH_TOKEN_PATH
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
-from airflow_provider_atlas_restore.protocol import OAUTH_TOKEN_PATH
 
 if TYPE_CHECKING:
-    from airflow_provider_atlas_restore.protocol import ApiRequest
+    from airflow_provider_atlas_restore.api.endpoints import ApiRequest
 
 # How much of a non-JSON error body (an HTML page from a proxy) goes into the message.
 _EXCERPT_LENGTH = 200

@@ -8,8 +8,8 @@ import httpx
 import requests
 import urllib3
 
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasConnectionError
-from airflow_provider_atlas_restore.responses import AnswerDecodingError
+from airflow_provider_atlas_restore.api.responses import AnswerDecodingError
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasTransportError
 
 #: ``requests`` exceptions that mean no usable answer arrived: worth another attempt.
 REQUESTS_TRANSPORT_ERRORS = (
@@ -116,7 +116,7 @@ def transport_failure(
     """
     Return the provider's error for an exception of either HTTP client (one of :data:`HTTP_CLIENT_ERRORS`).
 
-    A lost, cut or garbled answer is an :class:`AtlasConnectionError` (retried, like a 502); a
+    A lost, cut or garbled answer is an :class:`AtlasTransportError` (retried, like a 502); a
     request that cannot be sent at all (an invalid URL, say) is a plain :class:`AtlasApiError`.
 
     :param error: the exception.
@@ -128,12 +128,12 @@ def transport_failure(
     detail = f"{describe_transport_error(error, read_timeout)} ({base_url})"
     if isinstance(error, _PERMANENT_ERRORS):
         return AtlasApiError(status=None, method=method, path=path, detail=detail)
-    failure = AtlasConnectionError(status=None, method=method, path=path, detail=detail)
+    failure = AtlasTransportError(status=None, method=method, path=path, detail=detail)
     failure.request_sent = not failed_before_sending(error)
     return failure
 
 
-def deadline_failure(*, method: str, path: str, base_url: str, deadline: float) -> AtlasConnectionError:
+def deadline_failure(*, method: str, path: str, base_url: str, deadline: float) -> AtlasTransportError:
     """
     Return the error of an attempt that got no complete answer within its deadline (retried).
 
@@ -142,7 +142,7 @@ def deadline_failure(*, method: str, path: str, base_url: str, deadline: float) 
     :param base_url: the Atlas base URL, for the message.
     :param deadline: the attempt's deadline in seconds.
     """
-    return AtlasConnectionError(
+    return AtlasTransportError(
         status=None,
         method=method,
         path=path,

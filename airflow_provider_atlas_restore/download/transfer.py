@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airflow_provider_atlas_restore.download_destination import DownloadLink, PartFile
-from airflow_provider_atlas_restore.download_progress import ProgressLog, StreamCheck
+from airflow_provider_atlas_restore.download.checks import ProgressLog, StreamCheck
+from airflow_provider_atlas_restore.download.destination import DownloadLink, PartFile
 
 __all__ = ["Interrupted", "Transfer"]
 

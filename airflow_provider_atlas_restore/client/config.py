@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from airflow_provider_atlas_restore.auth import AUTH_TYPES, SERVICE_ACCOUNT
+from airflow_provider_atlas_restore.api.validation import API_VERSIONS, validate_choice, validate_object_id
+from airflow_provider_atlas_restore.client.retry import RetryPolicy
+from airflow_provider_atlas_restore.client.tokens import AUTH_TYPES, SERVICE_ACCOUNT
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.retry import RetryPolicy
-from airflow_provider_atlas_restore.validation import API_VERSIONS, validate_choice, validate_object_id
 
 DEFAULT_HOST = "cloud.mongodb.com"
 DEFAULT_CONNECT_TIMEOUT = 10.0

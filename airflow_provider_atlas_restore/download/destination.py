@@ -12,7 +12,7 @@ from typing import IO, Any
 
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-from airflow_provider_atlas_restore.download_progress import AtlasDownloadError
+from airflow_provider_atlas_restore.exceptions import AtlasDestinationError
 
 #: Bytes between two write-backs of a local part file (see :meth:`PartFile._write_back`).
 WRITEBACK_STEP = 64 << 20
@@ -30,10 +30,6 @@ def is_safe_file_name(name: str) -> bool:
     :param name: the proposed file name.
     """
     return isinstance(name, str) and bool(_SAFE_FILE_NAME.fullmatch(name))
-
-
-class AtlasDestinationError(AtlasDownloadError):
-    """The download destination cannot be created or written."""
 
 
 @dataclass(frozen=True)
