@@ -7,6 +7,9 @@ Airflow 3, makes the DAG's folder a DAG bundle so that ``dag.test()`` finds the 
 This is the one place that knows how ``dag.test()``, DAG parsing and XCom storage differ
 between Airflow versions (2.11 and 3.x); it imports Airflow only when called, so the emulator
 package stays free of it.
+
+It lives in the package, not in ``tests/``, because it is public: users' own tests import it
+(and the ``atlas_dag_runner`` fixture of the installed pytest plugin) from here.
 """
 
 from __future__ import annotations

@@ -7,6 +7,10 @@ with ``dag.test()`` (the sensor defers; Airflow runs its trigger in the same pro
 what happened, and stops the emulator. The throw-away folder (Airflow home and the downloaded
 snapshot) is removed at the end and its path printed; ``--keep`` keeps it, and a folder given
 with ``--workdir`` is always kept. Exits 0 when the DAG run succeeded.
+
+It lives in the package, not in ``e2e/`` or ``benchmarks/``, because it is public: ``make demo``
+runs it as ``python -m airflow_provider_atlas_restore.testing.demo``, and so can a user with
+an installed copy (``--dags-folder``), where no ``e2e/`` or ``benchmarks/`` exists.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.request import parse_http_list, parse_keqv_list
 
 from airflow_provider_atlas_restore.testing.clock import Clock
 
@@ -23,7 +24,8 @@ __all__ = [
 ]
 
 REALM = "MMS Public API"
-_PARAM_RE = re.compile(r'([A-Za-z][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
+_KEY_RE = re.compile(r"[a-z][\w-]*")
+_EMPTY = '""'  # parse_keqv_list needs a value: an empty one, quoted
 _MAX_NONCES = 10_000
 
 
@@ -89,15 +91,19 @@ def authorization_header(
 def parse_auth_params(value: str) -> dict[str, str]:
     """Parse ``key=value, key="quoted"`` pairs of a Digest header (scheme word excluded).
 
+    :func:`urllib.request.parse_http_list` splits at commas outside quotes (and drops the
+    backslash of an escape); :func:`~urllib.request.parse_keqv_list` unquotes. Keys are
+    lower-cased; an element without ``=`` is ignored.
+
     :param value: header value after the scheme name.
     """
-    params: dict[str, str] = {}
-    for match in _PARAM_RE.finditer(value):
-        quoted, bare = match.group(2), match.group(3)
-        params[match.group(1).lower()] = (
-            re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else (bare or "")
-        )
-    return params
+    pairs = []
+    for element in parse_http_list(value):
+        key, equals, raw = element.partition("=")
+        key = key.strip().lower()
+        if equals and _KEY_RE.fullmatch(key):
+            pairs.append(f"{key}={raw.strip() or _EMPTY}")
+    return parse_keqv_list(pairs)
 
 
 class DigestAuthenticator:

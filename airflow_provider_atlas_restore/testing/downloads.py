@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from airflow_provider_atlas_restore.testing.handlers import Settings
+from airflow_provider_atlas_restore.testing.records import ServedDownload
 from airflow_provider_atlas_restore.testing.routes import Answer, Request
-from airflow_provider_atlas_restore.testing.state import DownloadLink, Store
+from airflow_provider_atlas_restore.testing.state import Store
+from airflow_provider_atlas_restore.testing.switches import Settings
 from airflow_provider_atlas_restore.testing.tarball import Tarball, tarball
 
 __all__ = ["Downloads"]
@@ -87,6 +88,6 @@ class Downloads:
                 answer.on_complete = lambda: self._mark_used(link)
         return answer
 
-    def _mark_used(self, link: DownloadLink) -> None:
+    def _mark_used(self, link: ServedDownload) -> None:
         with self.store.lock:
             link.used = True

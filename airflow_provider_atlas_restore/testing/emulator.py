@@ -6,47 +6,30 @@ import json
 import logging
 import threading
 from types import TracebackType
-from typing import Any, Generic, TypeVar
-from urllib.parse import quote, urlencode
+from typing import Any
 
 from airflow_provider_atlas_restore.testing.clock import Clock, SystemClock
+from airflow_provider_atlas_restore.testing.connections import connection_fields, connection_uri
 from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator
 from airflow_provider_atlas_restore.testing.downloads import Downloads
 from airflow_provider_atlas_restore.testing.faults import FaultRegistry
-from airflow_provider_atlas_restore.testing.handlers import ApiHandlers, Settings
+from airflow_provider_atlas_restore.testing.handlers import ApiHandlers
 from airflow_provider_atlas_restore.testing.ids import IdFactory
-from airflow_provider_atlas_restore.testing.payloads import View, download_url, render_job, render_snapshot
+from airflow_provider_atlas_restore.testing.job_controls import JobControls
+from airflow_provider_atlas_restore.testing.payloads import render_job, render_snapshot
 from airflow_provider_atlas_restore.testing.seeding import Seed
 from airflow_provider_atlas_restore.testing.server import HttpServer
-from airflow_provider_atlas_restore.testing.state import RestoreJob, Store
+from airflow_provider_atlas_restore.testing.state import Store
 from airflow_provider_atlas_restore.testing.stats import Stats
+from airflow_provider_atlas_restore.testing.switches import Setting, Settings
 from airflow_provider_atlas_restore.testing.tokens import ServiceAccounts
 
 __all__ = ["AtlasEmulator"]
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-class _Setting(Generic[T]):
-    """An emulator attribute stored in its shared :class:`Settings`."""
-
-    def __init__(self, doc: str) -> None:
-        self.__doc__ = doc
-        self.name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    def __get__(self, obj: AtlasEmulator, objtype: type | None = None) -> T:
-        value: T = getattr(obj.settings, self.name)
-        return value
-
-    def __set__(self, obj: AtlasEmulator, value: T) -> None:
-        setattr(obj.settings, self.name, value)
-
-
-class AtlasEmulator:
+class AtlasEmulator(JobControls):
     """A real HTTP server on loopback that behaves like the Atlas restore-job API.
 
     Start it with ``with AtlasEmulator() as emu:`` or ``emu.start()`` / ``emu.stop()``.
@@ -134,11 +117,11 @@ class AtlasEmulator:
         return f"http://{self._host}:{port}"
 
     # -- switches ------------------------------------------------------------------------
-    ip_access_denied: _Setting[bool] = _Setting("Answer every API call 403 IP_ADDRESS_NOT_ON_ACCESS_LIST.")
-    latency: _Setting[float] = _Setting("Seconds of real time added before every answer.")
-    ready_after: _Setting[float] = _Setting("Clock seconds until a job created over HTTP is ready.")
-    single_use_links: _Setting[bool] = _Setting("A fully sent download link answers 410 afterwards.")
-    v1_gone: _Setting[bool] = _Setting("Answer every v1.0 call 410 VERSION_GONE.")
+    ip_access_denied: Setting[bool] = Setting("Answer every API call 403 IP_ADDRESS_NOT_ON_ACCESS_LIST.")
+    latency: Setting[float] = Setting("Seconds of real time added before every answer.")
+    ready_after: Setting[float] = Setting("Clock seconds until a job created over HTTP is ready.")
+    single_use_links: Setting[bool] = Setting("A fully sent download link answers 410 afterwards.")
+    v1_gone: Setting[bool] = Setting("Answer every v1.0 call 410 VERSION_GONE.")
 
     @property
     def nonce_ttl(self) -> float:
@@ -183,21 +166,9 @@ class AtlasEmulator:
         :param service_account: ``(client_id, secret)`` from :meth:`add_service_account`, to
             authenticate with OAuth instead of the API key pair.
         """
-        extra: dict[str, Any] = {"scheme": "http", "allow_http_downloads": True}
-        login, password = self.public_key, self.private_key
-        if service_account is not None:
-            login, password = service_account
-            extra["auth_type"] = "service_account"
-        if group_id:
-            extra["group_id"] = group_id
-        return {
-            "conn_type": "mongodb_atlas",
-            "host": self._host,
-            "port": self.port,
-            "login": login,
-            "password": password,
-            "extra": extra,
-        }
+        return connection_fields(
+            self._host, self.port, (self.public_key, self.private_key), group_id, service_account
+        )
 
     def connection_uri(
         self, group_id: str | None = None, *, service_account: tuple[str, str] | None = None
@@ -207,15 +178,7 @@ class AtlasEmulator:
         :param group_id: default project id.
         :param service_account: ``(client_id, secret)``, as for :meth:`connection`.
         """
-        fields = self.connection(group_id, service_account=service_account)
-        query = urlencode(
-            {
-                key: str(value).lower() if isinstance(value, bool) else value
-                for key, value in fields["extra"].items()
-            }
-        )
-        login, password = quote(fields["login"], safe=""), quote(fields["password"], safe="")
-        return f"mongodb-atlas://{login}:{password}@{self._host}:{self.port}/?{query}"
+        return connection_uri(self.connection(group_id, service_account=service_account))
 
     def connection_json(
         self, group_id: str | None = None, *, service_account: tuple[str, str] | None = None
@@ -228,9 +191,6 @@ class AtlasEmulator:
         return json.dumps(self.connection(group_id, service_account=service_account))
 
     # -- state ---------------------------------------------------------------------------
-    def _view(self) -> View:
-        return View(self.base_url, "v2", self.clock.now())
-
     def add_project(self, name: str = "demo", org_id: str | None = None) -> str:
         """Create a project and return its id.
 
@@ -346,78 +306,3 @@ class AtlasEmulator:
                 self.store.add_job(group_id, cluster_name, delivery_type, snap_id, ready_after).id
                 for _ in range(count)
             ]
-
-    def _job(self, group_id: str, cluster_name: str, job_id: str) -> RestoreJob:
-        return self.store.job(group_id, cluster_name, job_id)
-
-    def restore_job(self, group_id: str, cluster_name: str, job_id: str) -> dict[str, Any]:
-        """Return a job's JSON as a v2 GET would show it now.
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            return render_job(self._job(group_id, cluster_name, job_id), self._view())
-
-    def download_urls(self, group_id: str, cluster_name: str, job_id: str) -> list[str]:
-        """Return a download job's URLs, whether or not the job is ready yet.
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            return [
-                download_url(self.base_url, link) for link in self._job(group_id, cluster_name, job_id).links
-            ]
-
-    def finish_job(self, group_id: str, cluster_name: str, job_id: str) -> None:
-        """Make a pending job ready (download) or finished (others) now.
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            job = self._job(group_id, cluster_name, job_id)
-            job.ready_after = max(0.0, self.clock.now() - job.created_at)
-
-    def fail_job(self, group_id: str, cluster_name: str, job_id: str) -> None:
-        """Mark a job failed (``failed: true``) from now on.
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            self._job(group_id, cluster_name, job_id).failed_at = self.clock.now()
-
-    def cancel_job(self, group_id: str, cluster_name: str, job_id: str) -> None:
-        """Mark a job cancelled, as a DELETE would (without its checks).
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            self._job(group_id, cluster_name, job_id).cancelled = True
-
-    def expire_job(self, group_id: str, cluster_name: str, job_id: str) -> None:
-        """Expire a job now: ``expired: true``, its download URLs gone (410).
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        with self.store.lock:
-            self._job(group_id, cluster_name, job_id).expired_forced = True
-
-    def remove_job(self, group_id: str, cluster_name: str, job_id: str) -> None:
-        """Delete a job (later GETs answer 404 RESOURCE_NOT_FOUND).
-
-        :param group_id: project id.
-        :param cluster_name: cluster name.
-        :param job_id: job id.
-        """
-        self.store.remove_job(group_id, cluster_name, job_id)

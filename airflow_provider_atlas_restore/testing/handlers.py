@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_atlas_restore.testing.errors import AtlasError
@@ -19,10 +18,12 @@ from airflow_provider_atlas_restore.testing.payloads import (
     render_project,
     render_snapshot,
 )
+from airflow_provider_atlas_restore.testing.records import DELIVERY_TYPES
 from airflow_provider_atlas_restore.testing.routes import Answer, Request
-from airflow_provider_atlas_restore.testing.state import DELIVERY_TYPES, Store
+from airflow_provider_atlas_restore.testing.state import Store
+from airflow_provider_atlas_restore.testing.switches import Settings
 
-__all__ = ["ApiHandlers", "Settings", "error_answer", "json_bytes"]
+__all__ = ["ApiHandlers", "error_answer", "json_bytes"]
 
 _JOB_FIELDS = frozenset(
     {
@@ -35,18 +36,6 @@ _JOB_FIELDS = frozenset(
 _MIN_EPOCH = 1_199_145_600  # the spec's minimum for pointInTimeUTCSeconds and oplogTs
 CANCEL_FINISHED_CODE = "CANNOT_CANCEL_RESTORE_JOB"  # emulator's choice: Atlas's code is unknown
 CANCEL_SHARDED_CODE = "ATLAS_BACKUP_CANCEL_SHARD_RESTORE_JOB_NOT_ALLOWED"
-
-
-@dataclass
-class Settings:
-    """Run-time switches shared by the HTTP layer and the handlers."""
-
-    ready_after: float = 0.0
-    single_use_links: bool = True
-    ip_access_denied: bool = False
-    v1_gone: bool = False
-    latency: float = 0.0
-    rate_limit: int = 1200
 
 
 def json_bytes(body: Any, pretty: bool = False) -> bytes:
@@ -223,7 +212,7 @@ class ApiHandlers:
                 f"Restore job {job.id} is {state} and cannot be cancelled.",
                 [job.id],
             )
-        job.cancelled = True
+        job.force_state("cancelled", view.now)
         return Answer(204)
 
     def _create_job(self, req: Request, view: View) -> Answer:

@@ -7,7 +7,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from airflow_provider_atlas_restore.testing.clock import iso_utc
-from airflow_provider_atlas_restore.testing.state import Cluster, DownloadLink, Project, RestoreJob, Snapshot
+from airflow_provider_atlas_restore.testing.records import (
+    Cluster,
+    Project,
+    ServedDownload,
+    Snapshot,
+    StoredRestoreJob,
+)
 
 __all__ = [
     "V1_CONTENT_TYPE",
@@ -52,7 +58,7 @@ def _link(href: str, rel: str) -> dict[str, str]:
     return {"href": href, "rel": rel}
 
 
-def download_url(base_url: str, link: DownloadLink) -> str:
+def download_url(base_url: str, link: ServedDownload) -> str:
     """Return the absolute URL of a download link.
 
     :param base_url: emulator base URL.
@@ -61,7 +67,7 @@ def download_url(base_url: str, link: DownloadLink) -> str:
     return f"{base_url}/backup/download/{link.token}/{link.filename}"
 
 
-def render_job(job: RestoreJob, view: View, as_created: bool = False) -> dict[str, Any]:
+def render_job(job: StoredRestoreJob, view: View, as_created: bool = False) -> dict[str, Any]:
     """Render a restore job like ``recorded/v2-get-download-*.json``.
 
     :param job: the job.

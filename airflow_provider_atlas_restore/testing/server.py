@@ -24,11 +24,12 @@ from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator, D
 from airflow_provider_atlas_restore.testing.downloads import Downloads
 from airflow_provider_atlas_restore.testing.errors import AtlasError
 from airflow_provider_atlas_restore.testing.faults import Fault, FaultRegistry
-from airflow_provider_atlas_restore.testing.handlers import ApiHandlers, Settings, error_answer, json_bytes
+from airflow_provider_atlas_restore.testing.handlers import ApiHandlers, error_answer, json_bytes
 from airflow_provider_atlas_restore.testing.payloads import V2_MEDIA_TYPE
 from airflow_provider_atlas_restore.testing.routes import Answer, Request, match_route
 from airflow_provider_atlas_restore.testing.state import Store
 from airflow_provider_atlas_restore.testing.stats import Stats
+from airflow_provider_atlas_restore.testing.switches import Settings
 from airflow_provider_atlas_restore.testing.tokens import ServiceAccounts
 
 __all__ = ["App", "HttpServer"]

@@ -1,13 +1,12 @@
-"""The emulator's world: projects, clusters, snapshots, restore jobs and download links.
+"""The emulator's world: every project, cluster, snapshot, restore job and download link.
 
-Restore jobs have no stored status: like Atlas, their state is derived, here from the clock.
+The records themselves are in :mod:`.records`; the :class:`Store` creates, finds and removes them.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from airflow_provider_atlas_restore.testing.clock import Clock
 from airflow_provider_atlas_restore.testing.errors import (
@@ -16,144 +15,17 @@ from airflow_provider_atlas_restore.testing.errors import (
     resource_not_found,
 )
 from airflow_provider_atlas_restore.testing.ids import CLUSTER_NAME_RE, IdFactory
+from airflow_provider_atlas_restore.testing.records import (
+    DELIVERY_TYPES,
+    SNAPSHOT_STATUSES,
+    Cluster,
+    Project,
+    ServedDownload,
+    Snapshot,
+    StoredRestoreJob,
+)
 
-__all__ = ["Cluster", "DownloadLink", "JobState", "Project", "RestoreJob", "Snapshot", "Store"]
-
-JobState = Literal["pending", "ready", "finished", "failed", "cancelled", "expired"]
-DELIVERY_TYPES = ("automated", "download", "pointInTime")
-SNAPSHOT_STATUSES = ("queued", "inProgress", "completed", "failed")
-
-
-@dataclass
-class Snapshot:
-    """A replica-set snapshot, or a sharded-cluster snapshot with one member per replica set."""
-
-    id: str
-    group_id: str
-    cluster_name: str
-    created_at: float
-    status: str
-    size_bytes: int
-    replica_set_name: str | None  # None for a sharded snapshot
-    members: list[tuple[str, str]] = field(default_factory=list)  # (replicaSetName, member id)
-    snapshot_type: str = "scheduled"
-    frequency_type: str = "daily"
-    description: str | None = None
-    policy_item_id: str = ""
-    mongod_version: str = "8.0.4"
-    retention_seconds: float = 7 * 86_400.0
-    seq: int = 0
-
-    @property
-    def sharded(self) -> bool:
-        """True for a sharded-cluster snapshot."""
-        return self.replica_set_name is None
-
-
-@dataclass
-class DownloadLink:
-    """One download URL of a download restore job (one per replica set when sharded)."""
-
-    token: str
-    job: RestoreJob
-    replica_set_name: str
-    filename: str
-    archive_name: str
-    size: int
-    mtime: int
-    used: bool = False
-
-
-@dataclass
-class RestoreJob:
-    """A restore job; ``state(now)`` derives where it is in its life."""
-
-    id: str
-    group_id: str
-    cluster_name: str
-    delivery_type: str
-    snapshot_id: str
-    snapshot_time: float
-    created_at: float
-    ready_after: float
-    url_ttl: float
-    sharded: bool
-    target_cluster_name: str | None = None
-    target_group_id: str | None = None
-    target_deployment_item_name: str | None = None
-    point_in_time_utc_seconds: int | None = None
-    oplog_ts: int | None = None
-    oplog_inc: int | None = None
-    links: list[DownloadLink] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-    cancelled: bool = False
-    failed_at: float | None = None
-    expired_forced: bool = False
-
-    @property
-    def ready_at(self) -> float:
-        """Clock time at which the job becomes ready (download) or finishes (others)."""
-        return self.created_at + self.ready_after
-
-    def state(self, now: float) -> JobState:
-        """Return the job's state at clock time ``now``.
-
-        :param now: clock time.
-        """
-        if self.cancelled:
-            return "cancelled"
-        if self.failed_at is not None and now >= self.failed_at:
-            return "failed"
-        if self.expired_forced:
-            return "expired"
-        if now < self.ready_at:
-            return "pending"
-        if self.delivery_type != "download":
-            return "finished"
-        return "expired" if now >= self.ready_at + self.url_ttl else "ready"
-
-
-@dataclass
-class Cluster:
-    """A replica set or sharded cluster with its snapshots and restore jobs."""
-
-    name: str
-    group_id: str
-    sharded: bool
-    replica_set_names: list[str]
-    deployment_item_name: str
-    snapshots: dict[str, Snapshot] = field(default_factory=dict)
-    jobs: dict[str, RestoreJob] = field(default_factory=dict)
-    job_order: list[str] = field(default_factory=list)  # oldest first
-
-    def snapshots_newest_first(self, sharded: bool) -> list[Snapshot]:
-        """Return this cluster's snapshots of one kind, newest first.
-
-        :param sharded: True for sharded-cluster snapshots, False for replica-set ones.
-        """
-        chosen = [s for s in self.snapshots.values() if s.sharded == sharded]
-        return sorted(chosen, key=lambda s: (s.created_at, s.seq), reverse=True)
-
-    def jobs_page(self, start: int, count: int) -> list[RestoreJob]:
-        """Return ``count`` jobs from position ``start`` of the newest-first order.
-
-        :param start: zero-based position.
-        :param count: page size.
-        """
-        end = len(self.job_order) - start
-        ids = self.job_order[max(0, end - count) : max(0, end)]
-        return [self.jobs[i] for i in reversed(ids)]
-
-
-@dataclass
-class Project:
-    """An Atlas project (group)."""
-
-    id: str
-    name: str
-    org_id: str
-    created: float
-    clusters: dict[str, Cluster] = field(default_factory=dict)
+__all__ = ["Store"]
 
 
 class Store:
@@ -168,7 +40,7 @@ class Store:
         self.ids = ids
         self.lock = threading.RLock()
         self.projects: dict[str, Project] = {}
-        self.links: dict[str, DownloadLink] = {}
+        self.links: dict[str, ServedDownload] = {}
         self.url_ttl = 3600.0
         self._seq = 0
 
@@ -194,7 +66,7 @@ class Store:
         except KeyError:
             raise cluster_not_found(cluster_name, group_id) from None
 
-    def job(self, group_id: str, cluster_name: str, job_id: str) -> RestoreJob:
+    def job(self, group_id: str, cluster_name: str, job_id: str) -> StoredRestoreJob:
         """Return a restore job or raise 404 (``RESOURCE_NOT_FOUND`` for the job).
 
         :param group_id: project id.
@@ -323,7 +195,7 @@ class Store:
         oplog_inc: int | None = None,
         download_size: int | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> RestoreJob:
+    ) -> StoredRestoreJob:
         """Create a restore job (no body validation: the HTTP layer does that).
 
         :param group_id: project id.
@@ -348,7 +220,7 @@ class Store:
             else:
                 snap = self.snapshot(group_id, cluster_name, snapshot_id)
             now = self.clock.now()
-            job = RestoreJob(
+            job = StoredRestoreJob(
                 id=self.ids.object_id(now),
                 group_id=group_id,
                 cluster_name=cluster_name,
@@ -368,7 +240,7 @@ class Store:
                 size = snap.size_bytes if download_size is None else download_size
                 members = snap.members or [(snap.replica_set_name or "", snap.id)]
                 for rs_name, member_id in members:
-                    link = DownloadLink(
+                    link = ServedDownload(
                         token=self.ids.token(),
                         job=job,
                         replica_set_name=rs_name,
@@ -391,7 +263,9 @@ class Store:
             cluster.job_order.append(job.id)
             return job
 
-    def remove_job(self, group_id: str, cluster_name: str, job_id: str | None = None) -> RestoreJob | None:
+    def remove_job(
+        self, group_id: str, cluster_name: str, job_id: str | None = None
+    ) -> StoredRestoreJob | None:
         """Delete a job (the newest when ``job_id`` is None); return it, or None if none.
 
         :param group_id: project id.

@@ -5,6 +5,10 @@ so its exact length is known in closed form before a byte is produced, any byte 
 generated directly (HTTP ``Range``), and the gzip CRC-32 is computed algebraically
 (CRC-32 combination over the periodic content) instead of by reading the whole stream.
 Memory use is a fixed ~0.5 MiB per archive, whatever its size.
+
+It stays in the emulator, though only benchmarks and the e2e run ask for multi-GiB archives:
+every download link the emulator serves (:mod:`.downloads`) is one of these archives, at the
+snapshot's size, in tests and demos too; the size is a parameter, not a separate piece.
 """
 
 from __future__ import annotations
