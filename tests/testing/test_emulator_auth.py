@@ -12,7 +12,11 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
-from airflow_provider_atlas_restore.testing.digest import authorization_header, parse_auth_params
+from airflow_provider_atlas_restore.testing.digest import (
+    authorization_header,
+    digest_response,
+    parse_auth_params,
+)
 from tests.testing.conftest import V2_MEDIA, Urls
 
 CHALLENGE_RE = re.compile(
@@ -110,3 +114,30 @@ def test_second_api_key_can_be_added(emu: AtlasEmulator, urls: Urls) -> None:
     emu.add_api_key("other", "secret")
     resp = requests.get(urls.group(), auth=HTTPDigestAuth("other", "secret"), headers={"Accept": V2_MEDIA})
     assert resp.status_code == 200
+
+
+def test_parse_auth_params_reads_quoted_commas_escapes_and_any_key_case() -> None:
+    header = (
+        'username="pub", Realm="MMS Public API", nonce="a,b\\"c", uri="/x?a=1,2", '
+        'qop=auth, NC=00000001, cnonce="", junk, algorithm=MD5'
+    )
+    assert parse_auth_params(header) == {
+        "username": "pub",
+        "realm": "MMS Public API",
+        "nonce": 'a,b"c',
+        "uri": "/x?a=1,2",
+        "qop": "auth",
+        "nc": "00000001",
+        "cnonce": "",
+        "algorithm": "MD5",
+    }
+
+
+def test_parse_auth_params_reads_back_every_field_authorization_header_wrote() -> None:
+    value = authorization_header("pub", "priv", "GET", "/api/atlas/v2/groups?a=1,b", "n0nce", 3)
+    params = parse_auth_params(value.removeprefix("Digest "))
+    assert params["uri"] == "/api/atlas/v2/groups?a=1,b"
+    assert params["nc"] == "00000003"
+    assert params["response"] == digest_response(
+        "pub", "priv", "GET", "/api/atlas/v2/groups?a=1,b", "n0nce", "00000003", "0a4f113b5c7d9e21"
+    )
