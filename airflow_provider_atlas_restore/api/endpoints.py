@@ -70,7 +70,7 @@ class ApiRequest:
         return json.dumps(self.json_body, separators=(",", ":")).encode()
 
 
-class AtlasApi:
+class AtlasRequests:
     """
     Builds validated requests for one version of the Atlas Administration API.
 
@@ -261,6 +261,9 @@ class AtlasApi:
             "GET", self._cluster_path(group_id, cluster_name) + f"/backup/{segment}/{snapshot}"
         )
 
+
+#: The former name of :class:`AtlasRequests` (it builds requests; it sends none), kept for one release.
+AtlasApi = AtlasRequests
 
 OAUTH_TOKEN_PATH = "/api/oauth/token"
 
