@@ -137,6 +137,15 @@ class AtlasRequests:
         }
         return self._request("GET", "/groups", params=params)
 
+    def restore_jobs_path(self, group_id: str, cluster_name: str) -> str:
+        """
+        Return the full path of a cluster's restore jobs (what a listing's errors name).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        """
+        return self.prefix + self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"
+
     def list_restore_jobs(
         self,
         group_id: str,

@@ -14,6 +14,7 @@ from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE,
 from airflow_provider_atlas_restore.api.paging import MAX_PAGES, Page, UniqueItems
 from airflow_provider_atlas_restore.api.responses import AccessToken, expect_mapping
 from airflow_provider_atlas_restore.api.validation import (
+    MAX_ITEMS_PER_PAGE,
     validate_flag,
     validate_group_id_or_default,
     validate_int_range,
@@ -346,7 +347,8 @@ class AtlasHook(BaseHook):
             :func:`~airflow_provider_atlas_restore.api.paging.pass_page_limit`).
         """
         group = self._project(group_id)
-        first = self.api.list_restore_jobs(group, cluster_name, items_per_page=page_size)
+        path = self.api.restore_jobs_path(group, cluster_name)  # the path alone: no request built
+        validate_int_range(page_size, "items_per_page", 1, MAX_ITEMS_PER_PAGE)
         if max_items is not None:
             validate_int_range(max_items, "max_items", 0)
         validate_int_range(max_pages, "max_pages", 1)
@@ -356,7 +358,7 @@ class AtlasHook(BaseHook):
                 cluster_name, group, page_num=page_num, items_per_page=page_size
             )
 
-        return UniqueItems(fetch_page, max_items=max_items, max_pages=max_pages, path=first.path)
+        return UniqueItems(fetch_page, max_items=max_items, max_pages=max_pages, path=path)
 
     def list_restore_jobs(
         self,
