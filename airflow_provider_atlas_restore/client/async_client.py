@@ -111,7 +111,7 @@ class AtlasAsyncClient:
 
     async def run(self, request: ApiRequest, *, authorize: bool = True) -> Any:
         """
-        Send ``request`` with retries and return the parsed answer, or raise ``AtlasRequestsError``.
+        Send ``request`` with retries and return the parsed answer, or raise ``AtlasApiError``.
 
         :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasRequests`.
         :param authorize: send the service account's bearer token (``False`` for the token request).
@@ -179,5 +179,5 @@ class AtlasAsyncClient:
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
         """
-        request = self.api.get_restore_job(group_id, cluster_name, restore_job_id)
+        request = self.api.get_restore_job_request(group_id, cluster_name, restore_job_id)
         return expect_mapping(request, 200, await self.run(request))

@@ -69,7 +69,7 @@ def _count_projects(hook: AtlasHook) -> tuple[int, bool]:
     items_per_page = MAX_ITEMS_PER_PAGE
 
     def fetch_page(page_num: int) -> Page:
-        request = hook.api.list_projects(page_num=page_num, items_per_page=items_per_page)
+        request = hook.api.list_projects_request(page_num=page_num, items_per_page=items_per_page)
         return Page.from_body(
             request, hook.run(request, retry=TEST_CONNECTION_RETRY), page_num, items_per_page
         )

@@ -124,31 +124,9 @@ class AtlasHook(BaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Add authentication, project id, API version and scheme to the connection form (Airflow 2.11)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import StringField
-        from wtforms.validators import Optional, Regexp
+        from airflow_provider_atlas_restore.hooks.connection_form import connection_form_widgets
 
-        return {
-            "auth_type": StringField(
-                lazy_gettext("Authentication (digest or service_account)"),
-                widget=BS3TextFieldWidget(),
-                default="digest",
-            ),
-            "group_id": StringField(
-                lazy_gettext("Project (group) id"),
-                widget=BS3TextFieldWidget(),
-                validators=[Optional(), Regexp(r"^[a-f0-9]{24}$")],
-            ),
-            "api_version": StringField(
-                lazy_gettext("API version (v2 or v1.0)"), widget=BS3TextFieldWidget(), default="v2"
-            ),
-            "scheme": StringField(
-                lazy_gettext("Scheme (https, or http for an emulator)"),
-                widget=BS3TextFieldWidget(),
-                default="https",
-            ),
-        }
+        return connection_form_widgets()
 
     @cached_property
     def config(self) -> AtlasConnectionConfig:
@@ -276,7 +254,7 @@ class AtlasHook(BaseHook):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param retry: the retry policy for this call; defaults to the connection's.
         """
-        request = self.api.get_project(self.resolve_group_id(group_id))
+        request = self.api.get_project_request(self.resolve_group_id(group_id))
         return expect_mapping(request, 200, self.run(request, retry=retry))
 
     def _project(self, group_id: str | None) -> str:
@@ -308,7 +286,7 @@ class AtlasHook(BaseHook):
         :param pretty: ask Atlas for indented JSON.
         :param envelope: ask Atlas for an envelope; it is removed before the page is returned.
         """
-        request = self.api.list_restore_jobs(
+        request = self.api.list_restore_jobs_request(
             self._project(group_id),
             cluster_name,
             page_num=page_num,
@@ -399,7 +377,7 @@ class AtlasHook(BaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.get_restore_job(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.get_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
         return mask_delivery_urls(expect_mapping(request, 200, self.run(request)))
 
     def create_restore_job(
@@ -441,7 +419,7 @@ class AtlasHook(BaseHook):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job(self._project(group_id), cluster_name, body)
+        request = self.api.create_restore_job_request(self._project(group_id), cluster_name, body)
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
         self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
         return mask_delivery_urls(job)
@@ -454,7 +432,7 @@ class AtlasHook(BaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.cancel_restore_job(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.cancel_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
         try:
             self.run(request)
         except AtlasApiError as error:
@@ -493,7 +471,7 @@ class AtlasHook(BaseHook):
         :param page_num: the page, from 1.
         :param items_per_page: snapshots per page, 1 to 500.
         """
-        request = self.api.list_snapshots(
+        request = self.api.list_snapshots_request(
             self._project(group_id),
             cluster_name,
             sharded=validate_flag(sharded, "sharded"),
@@ -513,12 +491,12 @@ class AtlasHook(BaseHook):
         :param sharded: list a sharded cluster's snapshots.
         """
         group = self._project(group_id)
-        first = self.api.list_snapshots(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
+        path = self.api.snapshots_path(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
 
         def fetch_page(page_num: int) -> Page:
             return self.get_snapshots_page(cluster_name, group, sharded=sharded, page_num=page_num)
 
-        return list(UniqueItems(fetch_page, path=first.path))
+        return list(UniqueItems(fetch_page, path=path))
 
     def latest_completed_snapshot(
         self, cluster_name: str, group_id: str | None = None, *, sharded: bool | None = None

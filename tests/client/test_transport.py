@@ -23,7 +23,7 @@ from airflow_provider_atlas_restore.client.transport import (
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from tests.conftest import CLUSTER, GROUP_ID
 
-REQUEST = AtlasRequests().list_restore_jobs(GROUP_ID, CLUSTER)
+REQUEST = AtlasRequests().list_restore_jobs_request(GROUP_ID, CLUSTER)
 
 
 class _Tokens(TokenCache):
@@ -147,4 +147,21 @@ def test_atlas_base_hook_is_a_deprecated_alias_of_atlas_hook() -> None:
 
 def test_listing_path_comes_without_building_a_request() -> None:
     api = AtlasRequests("v1.0")
-    assert api.restore_jobs_path(GROUP_ID, CLUSTER) == api.list_restore_jobs(GROUP_ID, CLUSTER).path
+    assert api.restore_jobs_path(GROUP_ID, CLUSTER) == api.list_restore_jobs_request(GROUP_ID, CLUSTER).path
+
+
+def test_snapshot_listing_path_comes_without_building_a_request() -> None:
+    api = AtlasRequests()
+    for sharded in (False, True):
+        built = api.list_snapshots_request(GROUP_ID, CLUSTER, sharded=sharded).path
+        assert api.snapshots_path(GROUP_ID, CLUSTER, sharded=sharded) == built
+
+
+def test_former_request_builder_name_warns_and_builds_the_same_request() -> None:
+    from airflow_provider_atlas_restore.api.endpoints import AtlasApi
+
+    with pytest.warns(DeprecationWarning, match="AtlasApi is deprecated"):
+        former: Any = AtlasApi("v1.0")
+    assert former.get_restore_job(GROUP_ID, CLUSTER, "a" * 24) == AtlasRequests(
+        "v1.0"
+    ).get_restore_job_request(GROUP_ID, CLUSTER, "a" * 24)
