@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from airflow_provider_atlas_restore.api.endpoints import AtlasApi, oauth_token_request
+from airflow_provider_atlas_restore.api.endpoints import AtlasRequests, oauth_token_request
 from airflow_provider_atlas_restore.api.responses import error_from_response
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError, AtlasTransportError
 from tests.conftest import CLUSTER, GROUP_ID, SHARED_API_DIR
 
-REQUEST = AtlasApi().list_restore_jobs(GROUP_ID, CLUSTER)
+REQUEST = AtlasRequests().list_restore_jobs_request(GROUP_ID, CLUSTER)
 RECORDED_ERRORS = sorted((SHARED_API_DIR / "recorded").glob("v2-error-*.json"))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_atlas_restore.api.endpoints import AtlasApi, oauth_token_request
+from airflow_provider_atlas_restore.api.endpoints import AtlasRequests, oauth_token_request
 from airflow_provider_atlas_restore.api.paging import MAX_EXTRA_PASSES, Page, UniqueItems, pass_page_limit
 from airflow_provider_atlas_restore.api.responses import parse_response, parse_token_response
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
@@ -18,7 +18,7 @@ from airflow_provider_atlas_restore.models import RestoreJob, newest_completed, 
 from airflow_provider_atlas_restore.restore_job_wait import evaluate_restore_job, restore_job_result
 
 GROUP = "6a793f6b2c88faeba59bae37"
-REQUEST = AtlasApi().list_restore_jobs(GROUP, "Cluster0")
+REQUEST = AtlasRequests().list_restore_jobs_request(GROUP, "Cluster0")
 TOKEN_REQUEST = oauth_token_request("id", "secret")
 
 
@@ -163,7 +163,7 @@ statuses = st.sampled_from([200, 204, 400, 401, 403, 404, 405, 409, 429, 500, 50
 @settings(max_examples=500, deadline=None)
 @given(status=statuses, body=bodies, envelope=st.booleans(), retry_after=st.none() | st.text(max_size=10))
 def test_any_answer_is_parsed_or_raises_an_atlas_api_error(status, body, envelope, retry_after):
-    request = AtlasApi().list_restore_jobs(GROUP, "Cluster0", envelope=envelope)
+    request = AtlasRequests().list_restore_jobs_request(GROUP, "Cluster0", envelope=envelope)
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
     with contextlib.suppress(AtlasApiError):  # any other exception fails the test
         parsed = parse_response(request, status, headers, body)

@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from airflow_provider_atlas_restore.api.endpoints import AtlasApi
+from airflow_provider_atlas_restore.api.endpoints import AtlasRequests
 from airflow_provider_atlas_restore.api.responses import parse_retry_after
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
@@ -16,7 +16,7 @@ GROUP = "6a793f6b2c88faeba59bae37"
 
 
 def test_path_parts_are_validated_then_quoted():
-    request = AtlasApi().list_restore_jobs(GROUP, "Cluster-0")
+    request = AtlasRequests().list_restore_jobs_request(GROUP, "Cluster-0")
 
     assert request.path == f"/api/atlas/v2/groups/{GROUP}/clusters/Cluster-0/backup/restoreJobs"
     assert request.url("http://127.0.0.1:1/") == (
@@ -28,18 +28,18 @@ def test_path_parts_are_validated_then_quoted():
 @pytest.mark.parametrize("cluster", ["../x", "a/b", "a?b", "a%2F", "", " a", "ä"])
 def test_cluster_names_that_could_escape_the_path_are_refused(cluster):
     with pytest.raises(AtlasInputError, match="cluster_name"):
-        AtlasApi().list_restore_jobs(GROUP, cluster)
+        AtlasRequests().list_restore_jobs_request(GROUP, cluster)
 
 
 def test_unknown_api_version_is_refused():
     with pytest.raises(
         AtlasInputError, match=re.escape("api_version='v3' is not allowed: it must be one of 'v2', 'v1.0'")
     ):
-        AtlasApi("v3")
+        AtlasRequests("v3")
 
 
 def test_requests_without_body_send_no_content_type():
-    request = AtlasApi("v1.0").get_project(GROUP)
+    request = AtlasRequests("v1.0").get_project_request(GROUP)
 
     assert request.headers == {"Accept": "application/json"}
     assert request.content is None

@@ -70,7 +70,11 @@ class ApiRequest:
         return json.dumps(self.json_body, separators=(",", ":")).encode()
 
 
-class AtlasApi:
+def _snapshots_suffix(sharded: bool) -> str:
+    return "/backup/snapshots/shardedClusters" if sharded else "/backup/snapshots"
+
+
+class AtlasRequests:
     """
     Builds validated requests for one version of the Atlas Administration API.
 
@@ -115,7 +119,7 @@ class AtlasApi:
         cluster = quote(validate_cluster_name(cluster_name), safe="")
         return f"/groups/{group}/clusters/{cluster}"
 
-    def get_project(self, group_id: str) -> ApiRequest:
+    def get_project_request(self, group_id: str) -> ApiRequest:
         """
         Build ``GET /groups/{groupId}``: the project, used to test a connection.
 
@@ -123,7 +127,9 @@ class AtlasApi:
         """
         return self._request("GET", f"/groups/{quote(validate_object_id(group_id, 'group_id'), safe='')}")
 
-    def list_projects(self, *, page_num: int = 1, items_per_page: int = DEFAULT_ITEMS_PER_PAGE) -> ApiRequest:
+    def list_projects_request(
+        self, *, page_num: int = 1, items_per_page: int = DEFAULT_ITEMS_PER_PAGE
+    ) -> ApiRequest:
         """
         Build ``GET /groups``: one page of the projects the key can see, used to test a connection.
 
@@ -137,7 +143,16 @@ class AtlasApi:
         }
         return self._request("GET", "/groups", params=params)
 
-    def list_restore_jobs(
+    def restore_jobs_path(self, group_id: str, cluster_name: str) -> str:
+        """
+        Return the full path of a cluster's restore jobs (what a listing's errors name).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        """
+        return self.prefix + self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"
+
+    def list_restore_jobs_request(
         self,
         group_id: str,
         cluster_name: str,
@@ -167,7 +182,7 @@ class AtlasApi:
         }
         return self._request("GET", path, params=params, envelope=envelope, pretty=pretty)
 
-    def get_restore_job(
+    def get_restore_job_request(
         self,
         group_id: str,
         cluster_name: str,
@@ -189,7 +204,7 @@ class AtlasApi:
         path = self._cluster_path(group_id, cluster_name) + f"/backup/restoreJobs/{job}"
         return self._request("GET", path, envelope=envelope, pretty=pretty)
 
-    def create_restore_job(
+    def create_restore_job_request(
         self, group_id: str, cluster_name: str, body: Mapping[str, Any], *, envelope: bool = False
     ) -> ApiRequest:
         """
@@ -204,7 +219,7 @@ class AtlasApi:
         path = self._cluster_path(group_id, cluster_name) + "/backup/restoreJobs"
         return self._request("POST", path, json_body=dict(body), envelope=envelope)
 
-    def cancel_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> ApiRequest:
+    def cancel_restore_job_request(self, group_id: str, cluster_name: str, restore_job_id: str) -> ApiRequest:
         """
         Build ``DELETE .../backup/restoreJobs/{restoreJobId}``: cancel a job (204; 405 if refused).
 
@@ -216,7 +231,17 @@ class AtlasApi:
         path = self._cluster_path(group_id, cluster_name) + f"/backup/restoreJobs/{job}"
         return self._request("DELETE", path)
 
-    def list_snapshots(
+    def snapshots_path(self, group_id: str, cluster_name: str, *, sharded: bool = False) -> str:
+        """
+        Return the full path of a cluster's snapshots (what a listing's errors name).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        :param sharded: a sharded cluster's snapshots.
+        """
+        return self.prefix + self._cluster_path(group_id, cluster_name) + _snapshots_suffix(sharded)
+
+    def list_snapshots_request(
         self,
         group_id: str,
         cluster_name: str,
@@ -236,7 +261,7 @@ class AtlasApi:
         :param items_per_page: snapshots per page, 1 to 500.
         :param include_count: ask for ``totalCount``.
         """
-        suffix = "/backup/snapshots/shardedClusters" if sharded else "/backup/snapshots"
+        suffix = _snapshots_suffix(sharded)
         params = {
             "pageNum": str(validate_int_range(page_num, "page_num", 1)),
             "itemsPerPage": str(validate_int_range(items_per_page, "items_per_page", 1, MAX_ITEMS_PER_PAGE)),
@@ -244,7 +269,7 @@ class AtlasApi:
         }
         return self._request("GET", self._cluster_path(group_id, cluster_name) + suffix, params=params)
 
-    def get_snapshot(
+    def get_snapshot_request(
         self, group_id: str, cluster_name: str, snapshot_id: str, *, sharded: bool = False
     ) -> ApiRequest:
         """
@@ -261,6 +286,49 @@ class AtlasApi:
             "GET", self._cluster_path(group_id, cluster_name) + f"/backup/{segment}/{snapshot}"
         )
 
+
+class AtlasApi(AtlasRequests):
+    """
+    Deprecated: the former name of :class:`AtlasRequests`, with its former method names, for one release.
+
+    :param api_version: ``v2`` (default) or the deprecated ``v1.0``.
+    """
+
+    def __init__(self, api_version: str = "v2") -> None:
+        import warnings
+
+        warnings.warn(
+            "AtlasApi is deprecated: use AtlasRequests, whose methods end in _request "
+            "(AtlasApi().get_restore_job() is AtlasRequests().get_restore_job_request()).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        super().__init__(api_version)
+
+    def __getattr__(self, name: str) -> Any:
+        """
+        Return the renamed builder for a former method name, such as ``get_restore_job``.
+
+        :param name: the attribute asked for.
+        """
+        if name in _FORMER_NAMES:
+            return getattr(self, f"{name}_request")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+#: The builder methods' names before they ended in ``_request``.
+_FORMER_NAMES = frozenset(
+    {
+        "get_project",
+        "list_projects",
+        "list_restore_jobs",
+        "get_restore_job",
+        "create_restore_job",
+        "cancel_restore_job",
+        "list_snapshots",
+        "get_snapshot",
+    }
+)
 
 OAUTH_TOKEN_PATH = "/api/oauth/token"
 

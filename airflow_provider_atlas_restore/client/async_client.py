@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasApi
+from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasRequests
 from airflow_provider_atlas_restore.api.responses import (
     AccessToken,
     AnswerBuffer,
     AnswerDecoder,
     expect_mapping,
-    parse_answer,
 )
 from airflow_provider_atlas_restore.client.async_pool import (
     SharedAsyncClient,
@@ -23,20 +22,20 @@ from airflow_provider_atlas_restore.client.async_pool import (
 )
 from airflow_provider_atlas_restore.client.async_pool import tls_context as tls_context
 from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
-from airflow_provider_atlas_restore.client.tokens import (
-    SERVICE_ACCOUNT,
-    TokenCache,
-    masked_token_request,
-    shared_token_cache,
+from airflow_provider_atlas_restore.client.tokens import SERVICE_ACCOUNT, TokenCache, shared_token_cache
+from airflow_provider_atlas_restore.client.transport import (
+    Answer,
+    arun_flow,
+    attempt_failure,
+    call_flow,
+    got_token,
+    token_request,
+    uses_bearer,
 )
-from airflow_provider_atlas_restore.client.transport_errors import (
-    HTTP_CLIENT_ERRORS,
-    deadline_failure,
-    transport_failure,
-)
+from airflow_provider_atlas_restore.client.transport_errors import HTTP_CLIENT_ERRORS
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable
 
     import tenacity
 
@@ -66,7 +65,7 @@ class AtlasAsyncClient:
     that every AtlasAsyncClient of the running loop with the same connection settings shares
     (see :class:`~airflow_provider_atlas_restore.client.async_pool.AsyncClientPool`), so a
     triggerer's triggers share one pool of connections and one Digest nonce. Requests come from
-    the same :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasApi` as the sync hook and
+    the same :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasRequests` as the sync hook and
     answers go through the same :func:`~airflow_provider_atlas_restore.api.responses.parse_answer` and
     :class:`~airflow_provider_atlas_restore.client.retry.RetryPolicy` (its tenacity controller is built
     at the first call, from ``retry``, ``sleep`` and ``logger``, and reused by later calls).
@@ -86,7 +85,7 @@ class AtlasAsyncClient:
         logger: logging.Logger | Any = log,
     ) -> None:
         self.config = config
-        self.api = AtlasApi(config.api_version)
+        self.api = AtlasRequests(config.api_version)
         self.retry = retry or config.retry
         self.sleep = sleep
         self.log = logger
@@ -114,7 +113,7 @@ class AtlasAsyncClient:
         """
         Send ``request`` with retries and return the parsed answer, or raise ``AtlasApiError``.
 
-        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasApi`.
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasRequests`.
         :param authorize: send the service account's bearer token (``False`` for the token request).
         """
         if self._retrying is None:
@@ -129,27 +128,21 @@ class AtlasAsyncClient:
             self._runs -= 1
 
     async def _fetch_token(self) -> AccessToken:
-        token: AccessToken = await self.run(
-            masked_token_request(self.config.login, self.config.password), authorize=False
-        )
-        self.log.info("Got a service-account token for %s", self.config.login)
-        return token
+        token: AccessToken = await self.run(token_request(self.config), authorize=False)
+        return got_token(token, self.config, self.log)
 
     async def _send_once(self, request: ApiRequest, authorize: bool = True) -> Any:
-        bearer = authorize and self.config.auth_type == SERVICE_ACCOUNT
-        token = await self.tokens.aget(self._fetch_token) if bearer else None
-        status, headers, content = await self._send(request, token)
-        if bearer and token is not None and status == 401:
-            # The server expired the token before we expected: renew it once and retry once.
-            self.tokens.invalidate(token)
-            status, headers, content = await self._send(request, await self.tokens.aget(self._fetch_token))
-        return parse_answer(request, status, headers, content)
+        return await arun_flow(
+            call_flow(request, self.tokens, bearer=uses_bearer(self.config, authorize)),
+            lambda: self.tokens.aget(self._fetch_token),
+            lambda headers: self._send(request, headers),
+        )
 
-    async def _send(self, request: ApiRequest, token: str | None) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(self, request: ApiRequest, headers: dict[str, str]) -> Answer:
         """
-        Send one attempt of ``request``; return the status, headers and body of the answer.
+        Send one attempt of ``request`` with ``headers``; return its answer or raise the provider's error.
 
-        As in the sync hook: no redirect is followed, the body is read in chunks up to
+        As in the sync driver: no redirect is followed, the body is read in chunks up to
         :data:`~airflow_provider_atlas_restore.api.responses.MAX_ANSWER_BYTES`, and the attempt (from
         sending to the last byte) has a deadline of
         :attr:`~airflow_provider_atlas_restore.client.config.AtlasConnectionConfig.attempt_deadline`
@@ -157,34 +150,17 @@ class AtlasAsyncClient:
         """
         if self._shared is None:
             raise RuntimeError("AtlasAsyncClient is used outside 'async with'")
-        config = self.config
-        headers = dict(request.headers)
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         try:
             # wait_for, not asyncio.timeout: Python 3.10 is supported; its TimeoutError is asyncio's.
             return await asyncio.wait_for(
-                self._exchange(self._shared, request, headers), config.attempt_deadline
+                self._exchange(self._shared, request, headers), self.config.attempt_deadline
             )
-        except asyncio.TimeoutError:
-            raise deadline_failure(
-                method=request.method,
-                path=request.path,
-                base_url=config.base_url,
-                deadline=config.attempt_deadline,
-            ) from None
-        except HTTP_CLIENT_ERRORS as error:
-            raise transport_failure(
-                error,
-                method=request.method,
-                path=request.path,
-                base_url=config.base_url,
-                read_timeout=config.read_timeout,
-            ) from None
+        except (asyncio.TimeoutError, *HTTP_CLIENT_ERRORS) as error:
+            raise attempt_failure(error, request, self.config) from None
 
     async def _exchange(
         self, shared: SharedAsyncClient, request: ApiRequest, headers: dict[str, str]
-    ) -> tuple[int, Mapping[str, str], bytes]:
+    ) -> Answer:
         """Send ``request`` with ``headers`` through ``shared`` and read its whole answer, decoded and capped."""
         async with shared.stream(
             request.method, request.url(self.config.base_url), headers=headers, content=request.content
@@ -193,7 +169,7 @@ class AtlasAsyncClient:
             decoder = AnswerDecoder(response.headers.get("Content-Encoding"))
             async for chunk in response.aiter_raw():
                 decoder.feed(chunk, body)
-            return response.status_code, response.headers, decoder.finish(body)
+            return Answer(response.status_code, response.headers, decoder.finish(body))
 
     async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
         """
@@ -203,5 +179,5 @@ class AtlasAsyncClient:
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
         """
-        request = self.api.get_restore_job(group_id, cluster_name, restore_job_id)
+        request = self.api.get_restore_job_request(group_id, cluster_name, restore_job_id)
         return expect_mapping(request, 200, await self.run(request))

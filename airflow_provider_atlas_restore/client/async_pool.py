@@ -16,6 +16,7 @@ import httpx
 
 from airflow_provider_atlas_restore.api.responses import ACCEPT_ENCODING
 from airflow_provider_atlas_restore.client.tokens import DIGEST
+from airflow_provider_atlas_restore.client.transport import USER_AGENT
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -98,7 +99,7 @@ class SharedAsyncClient:
             timeout=httpx.Timeout(config.read_timeout, connect=config.connect_timeout),
             limits=POOL_LIMITS,
             # Only the encodings that responses.AnswerDecoder inflates, a bounded step at a time.
-            headers={"User-Agent": "airflow-provider-atlas-restore", "Accept-Encoding": ACCEPT_ENCODING},
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
         )
         self.loop = weakref.ref(loop)
         self.key = key

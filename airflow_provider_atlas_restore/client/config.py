@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -183,6 +183,29 @@ class AtlasConnectionConfig:
             retry=RetryPolicy.from_settings(extras),
             allow_http_downloads=_boolean(extras.get("allow_http_downloads", False), "allow_http_downloads"),
         )
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> AtlasConnectionConfig:
+        """
+        Return these settings with a hook's arguments applied; ``None`` values are ignored.
+
+        :param overrides: ``api_version``, ``timeout`` (the read timeout) and ``retry_*`` values.
+        """
+        given = {key: value for key, value in overrides.items() if value is not None}
+        changes: dict[str, Any] = {}
+        if "api_version" in given:
+            changes["api_version"] = validate_choice(given["api_version"], "api_version", API_VERSIONS)
+        if "timeout" in given:
+            timeout = given["timeout"]
+            if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+                raise AtlasInputError(f"timeout={timeout!r} is not allowed: use a number of seconds > 0.")
+            changes["read_timeout"] = float(timeout)
+        if any(key.startswith("retry_") for key in given):
+            retry_settings = {
+                key: getattr(self.retry, field_name) for key, field_name in RetryPolicy.EXTRA_KEYS.items()
+            }
+            retry_settings.update({k: v for k, v in given.items() if k.startswith("retry_")})
+            changes["retry"] = RetryPolicy.from_settings(retry_settings)
+        return replace(self, **changes) if changes else self
 
     @staticmethod
     def _base_url(connection: ConnectionLike, extras: Mapping[str, Any]) -> str:

@@ -16,6 +16,8 @@ from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputE
 
 #: Statuses that a later attempt can cure: rate limits and server-side trouble.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: A download link's host may also time the request out (408); the link stays valid meanwhile.
+DOWNLOAD_RETRYABLE_STATUSES = RETRYABLE_STATUSES | {408}
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -121,6 +123,30 @@ class RetryPolicy:
                     settings[key], key, integer=field_name == "max_attempts"
                 )
         return cls(**values)
+
+    def download_wait(self, attempt: int, retry_after: float | None = None) -> float:
+        """
+        Return the wait after failed download attempt ``attempt``: doubling, capped, no jitter.
+
+        API calls add jitter (many tasks and triggers call one API); one file's requests do not
+        compete with each other, so a download waits the plain doubling. A longer ``Retry-After``
+        is honoured.
+
+        :param attempt: the attempt that failed, from 1.
+        :param retry_after: the server's ``Retry-After`` in seconds, if any.
+        """
+        wait = float(min(self.max_wait, self.initial_wait * 2.0 ** (attempt - 1)))
+        return max(wait, retry_after) if retry_after is not None else wait
+
+    def spent(self, attempt: int, waited: float, wait: float) -> bool:
+        """
+        Return whether no attempt may follow ``attempt``: attempts used up, or the wait budget.
+
+        :param attempt: the attempt that failed, from 1.
+        :param waited: seconds already waited across this call's retries.
+        :param wait: the next wait.
+        """
+        return attempt >= self.max_attempts or waited + wait > self.max_total_wait
 
     def _arguments(
         self, log: logging.Logger | Any, retry_if: Callable[[BaseException], bool] = is_retryable

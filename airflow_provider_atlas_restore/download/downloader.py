@@ -14,7 +14,7 @@ import requests
 import urllib3
 
 from airflow_provider_atlas_restore.api.responses import parse_retry_after
-from airflow_provider_atlas_restore.client.retry import RetryPolicy
+from airflow_provider_atlas_restore.client.retry import DOWNLOAD_RETRYABLE_STATUSES, RetryPolicy
 from airflow_provider_atlas_restore.client.transport_errors import describe_transport_error
 from airflow_provider_atlas_restore.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -70,7 +70,6 @@ DEFAULT_DOWNLOAD_RETRY = RetryPolicy(
     max_total_wait=DOWNLOAD_MAX_TOTAL_WAIT,
 )
 MAX_REDIRECTS = 5
-_RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
 _UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 _READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, requests.RequestException)
@@ -192,11 +191,9 @@ class SnapshotDownloader:
     ) -> float:
         """Sleep before the next attempt and return how long; raise when the attempts are spent."""
         policy = self.retry
-        wait = float(min(policy.max_wait, policy.initial_wait * 2.0 ** (attempt - 1)))
-        if interruption.retry_after is not None:
-            wait = max(wait, interruption.retry_after)
+        wait = policy.download_wait(attempt, interruption.retry_after)
         file_name = transfer.link.file_name
-        if attempt >= policy.max_attempts or waited + wait > policy.max_total_wait:
+        if policy.spent(attempt, waited, wait):
             raise AtlasDownloadError(
                 f"Download of {file_name} failed after {attempt} attempt(s): {interruption.reason}. "
                 "Nothing was kept at its final name."
@@ -322,7 +319,7 @@ class SnapshotDownloader:
         if status == 416 and offset:
             raise Interrupted("the server refused to resume (416)", restart=True)
         reason = f"HTTP {status} {response.reason or ''}".strip()
-        if status in _RETRYABLE_STATUSES:
+        if status in DOWNLOAD_RETRYABLE_STATUSES:
             raise Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
         advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
         raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")

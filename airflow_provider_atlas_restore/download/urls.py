@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
 from airflow.providers.common.compat.sdk import mask_secret
 
-from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.requests_transport import NoCredentials, plain_session
 from airflow_provider_atlas_restore.download.destination import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, InsecureDownloadLinkError
+
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
 
 __all__ = [
     "InsecureDownloadLinkError",
@@ -58,13 +63,6 @@ def check_link_scheme(link: DownloadLink, url: str, *, allow_http: bool) -> None
     )
 
 
-class NoCredentials(requests.auth.AuthBase):
-    """Send no credentials, and keep ``requests`` from adding any from ``~/.netrc``."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
 def mask_link(url: str) -> None:
     """
     Register a download link with Airflow's secret masker: whole, and its path and query alone.
@@ -91,12 +89,7 @@ def download_session(config: AtlasConnectionConfig) -> requests.Session:
 
     :param config: the Atlas connection's settings.
     """
-    from airflow_provider_atlas_restore import __version__
-
-    session = requests.Session()
-    session.verify = config.verify
-    session.proxies.update(config.proxies)
-    session.headers["User-Agent"] = f"airflow-provider-atlas-restore/{__version__}"
+    session = plain_session(config)
     # The archive is already gzip: ask for it as stored, never re-encoded in transit.
     session.headers["Accept-Encoding"] = "identity"
     return session

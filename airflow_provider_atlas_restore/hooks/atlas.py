@@ -2,23 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
 from airflow_provider_atlas_restore.api.bodies import build_restore_job_body
-from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
+from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE, ApiRequest, AtlasRequests
 from airflow_provider_atlas_restore.api.paging import MAX_PAGES, Page, UniqueItems
-from airflow_provider_atlas_restore.api.responses import expect_mapping
+from airflow_provider_atlas_restore.api.responses import AccessToken, expect_mapping
 from airflow_provider_atlas_restore.api.validation import (
+    MAX_ITEMS_PER_PAGE,
     validate_flag,
     validate_group_id_or_default,
     validate_int_range,
+    validate_object_id,
 )
-from airflow_provider_atlas_restore.client.retry import is_safe_to_repeat_create
+from airflow_provider_atlas_restore.client.config import AtlasConnectionConfig
+from airflow_provider_atlas_restore.client.connection_check import check_connection
+from airflow_provider_atlas_restore.client.requests_transport import api_session, send_attempt
+from airflow_provider_atlas_restore.client.retry import RetryPolicy, is_retryable, is_safe_to_repeat_create
+from airflow_provider_atlas_restore.client.tokens import TokenCache, shared_token_cache
+from airflow_provider_atlas_restore.client.transport import (
+    call_flow,
+    got_token,
+    run_flow,
+    token_request,
+    uses_bearer,
+)
 from airflow_provider_atlas_restore.client.transport_errors import describe_transport_error
-from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFoundError
+from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
+from airflow_provider_atlas_restore.exceptions import (
+    AtlasApiError,
+    AtlasInputError,
+    AtlasSnapshotNotFoundError,
+)
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
-from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
 from airflow_provider_atlas_restore.models import newest_completed, secret_links
+
+if TYPE_CHECKING:
+    import logging
+
+    import requests
+
+    from airflow_provider_atlas_restore.download.downloader import SnapshotDownloader
 
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
@@ -39,7 +68,7 @@ def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-class AtlasHook(AtlasBaseHook):
+class AtlasHook(BaseHook):
     """
     Call the MongoDB Atlas Administration API (v2 by default, or v1.0) for Cloud Backup restores.
 
@@ -57,6 +86,36 @@ class AtlasHook(AtlasBaseHook):
     :param retry_max_total_wait: seconds spent waiting across one call's retries (default 300).
     """
 
+    conn_name_attr = "atlas_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "mongodb_atlas"
+    hook_name = "MongoDB Atlas"
+
+    def __init__(
+        self,
+        atlas_conn_id: str = DEFAULT_CONN_ID,
+        *,
+        api_version: str | None = None,
+        timeout: float | None = None,
+        retry_max_attempts: int | None = None,
+        retry_initial_wait: float | None = None,
+        retry_max_wait: float | None = None,
+        retry_max_total_wait: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.atlas_conn_id = atlas_conn_id
+        self._overrides: dict[str, Any] = {
+            "api_version": api_version,
+            "timeout": timeout,
+            "retry_max_attempts": retry_max_attempts,
+            "retry_initial_wait": retry_initial_wait,
+            "retry_max_wait": retry_max_wait,
+            "retry_max_total_wait": retry_max_total_wait,
+        }
+        self._session: requests.Session | None = None
+        #: How the hook waits between retries; tests replace it so nothing really sleeps.
+        self.sleep: Callable[[float], None] = time.sleep
+
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel and hide connection form fields (Airflow 2.11; 3.x reads the provider info)."""
@@ -65,31 +124,138 @@ class AtlasHook(AtlasBaseHook):
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
         """Add authentication, project id, API version and scheme to the connection form (Airflow 2.11)."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import StringField
-        from wtforms.validators import Optional, Regexp
+        from airflow_provider_atlas_restore.hooks.connection_form import connection_form_widgets
 
-        return {
-            "auth_type": StringField(
-                lazy_gettext("Authentication (digest or service_account)"),
-                widget=BS3TextFieldWidget(),
-                default="digest",
-            ),
-            "group_id": StringField(
-                lazy_gettext("Project (group) id"),
-                widget=BS3TextFieldWidget(),
-                validators=[Optional(), Regexp(r"^[a-f0-9]{24}$")],
-            ),
-            "api_version": StringField(
-                lazy_gettext("API version (v2 or v1.0)"), widget=BS3TextFieldWidget(), default="v2"
-            ),
-            "scheme": StringField(
-                lazy_gettext("Scheme (https, or http for an emulator)"),
-                widget=BS3TextFieldWidget(),
-                default="https",
-            ),
-        }
+        return connection_form_widgets()
+
+    @cached_property
+    def config(self) -> AtlasConnectionConfig:
+        """Return the connection's settings, with this hook's overrides applied."""
+        connection = self.get_connection(self.atlas_conn_id)
+        config = AtlasConnectionConfig.from_connection(connection, self.conn_type)
+        mask_secret(config.password)
+        return config.with_overrides(self._overrides)
+
+    @cached_property
+    def api(self) -> AtlasRequests:
+        """Return the request builder for the configured API version."""
+        return AtlasRequests(self.config.api_version)
+
+    @cached_property
+    def tokens(self) -> TokenCache:
+        """Return the process-wide token cache of this connection's service account."""
+        config = self.config
+        return shared_token_cache(config.base_url, config.login, config.password)
+
+    def get_conn(self) -> requests.Session:
+        """Return the hook's session, created once with its Digest auth, TLS and proxy settings."""
+        if self._session is None:
+            self._session = api_session(self.config)
+        return self._session
+
+    def close(self) -> None:
+        """Close the session and its pooled connections."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def run(
+        self,
+        request: ApiRequest,
+        *,
+        retry: RetryPolicy | None = None,
+        retry_if: Callable[[BaseException], bool] = is_retryable,
+        authorize: bool = True,
+    ) -> Any:
+        """
+        Send ``request`` with retries and return the parsed answer, or raise :class:`AtlasApiError`.
+
+        Each attempt is :func:`~airflow_provider_atlas_restore.client.transport.call_flow`, sent
+        through :func:`~airflow_provider_atlas_restore.client.requests_transport.send_attempt`.
+
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasRequests`.
+        :param retry: the retry policy for this call; defaults to the connection's.
+        :param retry_if: which errors are worth another attempt; by default transient ones.
+        :param authorize: send the service account's bearer token (``False`` for the token request).
+        """
+        retrying = (retry or self.config.retry).retrying(log=self.log, sleep=self.sleep, retry_if=retry_if)
+        return retrying(self._attempt, request, authorize)
+
+    def _attempt(self, request: ApiRequest, authorize: bool) -> Any:
+        config = self.config
+        return run_flow(
+            call_flow(request, self.tokens, bearer=uses_bearer(config, authorize)),
+            lambda: self.tokens.get(self.fetch_token),
+            lambda headers: send_attempt(self.get_conn(), config, request, headers),
+        )
+
+    def fetch_token(self, retry: RetryPolicy | None = None) -> AccessToken:
+        """
+        Request a new service-account token (use :attr:`tokens` to get the cached one).
+
+        :param retry: the retry policy for the token request; defaults to the connection's.
+        """
+        token: AccessToken = self.run(token_request(self.config), retry=retry, authorize=False)
+        return got_token(token, self.config, self.log)
+
+    def resolve_group_id(self, group_id: str | None) -> str:
+        """
+        Return ``group_id``, or the connection's ``group_id`` extra when it is not given.
+
+        :param group_id: the project id given by the caller, or ``None``.
+        """
+        resolved = group_id or self.config.group_id
+        if not resolved:
+            raise AtlasInputError(
+                f"No Atlas project id: pass group_id, or set the group_id extra of connection "
+                f"{self.atlas_conn_id!r}."
+            )
+        return validate_object_id(resolved, "group_id")
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the credentials with real calls and say which step failed (see :func:`check_connection`)."""
+        return check_connection(self)
+
+    def snapshot_downloader(
+        self,
+        log: logging.Logger | Any = None,
+        *,
+        allow_http: bool = False,
+        **options: Any,
+    ) -> SnapshotDownloader:
+        """
+        Return a downloader of snapshot archives with this connection's TLS, proxies and timeouts.
+
+        Its session sends no credentials (download links are bearer links); close it with
+        ``downloader.session.close()``.
+
+        :param log: where progress and retries are logged; the hook's log by default.
+        :param allow_http: accept plain-http links; the connection's ``allow_http_downloads`` also does.
+        :param options: more arguments of
+            :class:`~airflow_provider_atlas_restore.download.downloader.SnapshotDownloader`
+            (``chunk_size``, ``retry``, ``progress_interval``, ``sleep``, ``monotonic``).
+        """
+        from airflow_provider_atlas_restore.download.downloader import SnapshotDownloader, download_session
+
+        config = self.config
+        return SnapshotDownloader(
+            download_session(config),
+            log if log is not None else self.log,
+            allow_http=allow_http or config.allow_http_downloads,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            **options,
+        )
+
+    def get_project(self, group_id: str | None = None, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
+        """
+        Return the project (group) as Atlas describes it.
+
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param retry: the retry policy for this call; defaults to the connection's.
+        """
+        request = self.api.get_project_request(self.resolve_group_id(group_id))
+        return expect_mapping(request, 200, self.run(request, retry=retry))
 
     def _project(self, group_id: str | None) -> str:
         """Return the checked project id: ``group_id``, or the connection's when it is ``None`` or ``""``."""
@@ -120,7 +286,7 @@ class AtlasHook(AtlasBaseHook):
         :param pretty: ask Atlas for indented JSON.
         :param envelope: ask Atlas for an envelope; it is removed before the page is returned.
         """
-        request = self.api.list_restore_jobs(
+        request = self.api.list_restore_jobs_request(
             self._project(group_id),
             cluster_name,
             page_num=page_num,
@@ -159,7 +325,8 @@ class AtlasHook(AtlasBaseHook):
             :func:`~airflow_provider_atlas_restore.api.paging.pass_page_limit`).
         """
         group = self._project(group_id)
-        first = self.api.list_restore_jobs(group, cluster_name, items_per_page=page_size)
+        path = self.api.restore_jobs_path(group, cluster_name)  # the path alone: no request built
+        validate_int_range(page_size, "items_per_page", 1, MAX_ITEMS_PER_PAGE)
         if max_items is not None:
             validate_int_range(max_items, "max_items", 0)
         validate_int_range(max_pages, "max_pages", 1)
@@ -169,7 +336,7 @@ class AtlasHook(AtlasBaseHook):
                 cluster_name, group, page_num=page_num, items_per_page=page_size
             )
 
-        return UniqueItems(fetch_page, max_items=max_items, max_pages=max_pages, path=first.path)
+        return UniqueItems(fetch_page, max_items=max_items, max_pages=max_pages, path=path)
 
     def list_restore_jobs(
         self,
@@ -210,7 +377,7 @@ class AtlasHook(AtlasBaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.get_restore_job(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.get_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
         return mask_delivery_urls(expect_mapping(request, 200, self.run(request)))
 
     def create_restore_job(
@@ -252,7 +419,7 @@ class AtlasHook(AtlasBaseHook):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job(self._project(group_id), cluster_name, body)
+        request = self.api.create_restore_job_request(self._project(group_id), cluster_name, body)
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
         self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
         return mask_delivery_urls(job)
@@ -265,7 +432,7 @@ class AtlasHook(AtlasBaseHook):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.cancel_restore_job(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.cancel_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
         try:
             self.run(request)
         except AtlasApiError as error:
@@ -304,7 +471,7 @@ class AtlasHook(AtlasBaseHook):
         :param page_num: the page, from 1.
         :param items_per_page: snapshots per page, 1 to 500.
         """
-        request = self.api.list_snapshots(
+        request = self.api.list_snapshots_request(
             self._project(group_id),
             cluster_name,
             sharded=validate_flag(sharded, "sharded"),
@@ -324,12 +491,12 @@ class AtlasHook(AtlasBaseHook):
         :param sharded: list a sharded cluster's snapshots.
         """
         group = self._project(group_id)
-        first = self.api.list_snapshots(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
+        path = self.api.snapshots_path(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
 
         def fetch_page(page_num: int) -> Page:
             return self.get_snapshots_page(cluster_name, group, sharded=sharded, page_num=page_num)
 
-        return list(UniqueItems(fetch_page, path=first.path))
+        return list(UniqueItems(fetch_page, path=path))
 
     def latest_completed_snapshot(
         self, cluster_name: str, group_id: str | None = None, *, sharded: bool | None = None

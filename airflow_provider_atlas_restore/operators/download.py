@@ -257,12 +257,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Check the destination, resolve the links, download each file and return what was written."""
-        from airflow_provider_atlas_restore.download.downloader import (
-            DownloadDestination,
-            SnapshotDownloader,
-            download_session,
-            mask_link,
-        )
+        from airflow_provider_atlas_restore.download.downloader import DownloadDestination, mask_link
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
         destination = DownloadDestination(self.destination, self.destination_conn_id)
@@ -270,14 +265,10 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         hook.sleep = self.sleep
         try:
-            config = hook.config
             links = self._links(hook)
-            downloader = SnapshotDownloader(
-                download_session(config),
+            downloader = hook.snapshot_downloader(
                 self.log,
-                allow_http=self.allow_http or config.allow_http_downloads,
-                connect_timeout=config.connect_timeout,
-                read_timeout=config.read_timeout,
+                allow_http=self.allow_http,
                 chunk_size=self.chunk_size,
                 retry=self.retry,
                 progress_interval=self.progress_interval,

@@ -67,10 +67,12 @@ def test_envelope_is_removed_from_a_page(hook, requests_mock):
 
 
 def test_envelope_is_removed_from_a_single_job(hook):
-    from airflow_provider_atlas_restore.api.endpoints import AtlasApi
+    from airflow_provider_atlas_restore.api.endpoints import AtlasRequests
     from airflow_provider_atlas_restore.api.responses import parse_response
 
-    request = AtlasApi().get_restore_job("6a793f6b2c88faeba59bae37", CLUSTER, "a" * 24, envelope=True)
+    request = AtlasRequests().get_restore_job_request(
+        "6a793f6b2c88faeba59bae37", CLUSTER, "a" * 24, envelope=True
+    )
     body = b'{"status": 200, "content": {"id": "aaaaaaaaaaaaaaaaaaaaaaaa", "newField": 1}}'
 
     assert parse_response(request, 200, {}, body) == {"id": "a" * 24, "newField": 1}
