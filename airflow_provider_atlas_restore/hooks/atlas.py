@@ -18,25 +18,10 @@ from airflow_provider_atlas_restore.client.transport_errors import describe_tran
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotNotFoundError
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
 from airflow_provider_atlas_restore.hooks.base import AtlasBaseHook
-from airflow_provider_atlas_restore.models import newest_completed, secret_links
+from airflow_provider_atlas_restore.masking import mask_delivery_urls
+from airflow_provider_atlas_restore.models import newest_completed
 
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
-
-
-def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
-    """
-    Register a job's download links with Airflow's secret masker, so no log line shows them.
-
-    Every link :func:`~airflow_provider_atlas_restore.models.secret_links` yields is masked,
-    private-endpoint ones included: whole, and its path and query alone.
-
-    :param job: a restore job as Atlas returned it; returned unchanged.
-    """
-    from airflow_provider_atlas_restore.download.urls import mask_link
-
-    for url in secret_links(job):
-        mask_link(url)
-    return job
 
 
 class AtlasHook(AtlasBaseHook):
