@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_atlas_restore.api.bodies import build_restore_job_body
+from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, restore_job_spec
 from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.api.paging import MAX_PAGES, Page, UniqueItems
 from airflow_provider_atlas_restore.api.responses import expect_mapping
@@ -201,7 +201,7 @@ class AtlasHook(AtlasBaseHook):
     def create_restore_job(
         self,
         cluster_name: str,
-        delivery_type: str,
+        delivery_type: str | RestoreJobSpec,
         group_id: str | None = None,
         *,
         snapshot_id: str | None = None,
@@ -219,7 +219,9 @@ class AtlasHook(AtlasBaseHook):
         (refused before anything happened) and connection failures before sending are retried.
 
         :param cluster_name: the cluster whose snapshot is restored.
-        :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
+        :param delivery_type: ``download``, ``automated`` or ``pointInTime``; or a whole
+            :class:`~airflow_provider_atlas_restore.api.bodies.RestoreJobSpec`, given without the
+            keyword arguments below.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param snapshot_id: the snapshot to restore (``download`` and ``automated``).
         :param target_cluster_name: the cluster to overwrite (``automated``, ``pointInTime``).
@@ -228,7 +230,7 @@ class AtlasHook(AtlasBaseHook):
         :param oplog_ts: the oplog timestamp to restore to, with ``oplog_inc`` (``pointInTime``).
         :param oplog_inc: the operation number within ``oplog_ts`` (``pointInTime``).
         """
-        body = build_restore_job_body(
+        spec = restore_job_spec(
             delivery_type,
             snapshot_id=snapshot_id,
             target_cluster_name=target_cluster_name,
@@ -237,9 +239,11 @@ class AtlasHook(AtlasBaseHook):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job(self._project(group_id), cluster_name, body)
+        request = self.api.create_restore_job(self._project(group_id), cluster_name, spec.to_body())
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
-        self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
+        self.log.info(
+            "Created %s restore job %s of cluster %s", spec.delivery_type, job.get("id"), cluster_name
+        )
         return mask_delivery_urls(job)
 
     def cancel_restore_job(self, cluster_name: str, restore_job_id: str, group_id: str | None = None) -> None:
