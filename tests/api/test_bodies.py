@@ -10,7 +10,6 @@ import pytest
 from airflow_provider_atlas_restore.api.bodies import (
     BODY_FIELD_NAMES,
     RestoreJobSpec,
-    build_restore_job_body,
     restore_job_spec,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
@@ -104,20 +103,6 @@ def test_spec_whose_snapshot_is_chosen_later_is_checked_without_it_then_complete
 
     assert spec.to_body(snapshot_chosen_later=True) == {"deliveryType": "download"}
     assert spec.with_snapshot(SNAPSHOT).to_body() == BODIES["download"]
-
-
-def test_build_restore_job_body_is_the_specs_body():
-    assert (
-        build_restore_job_body(
-            "pointInTime",
-            **{
-                "target_cluster_name": "Target-1",
-                "target_group_id": TARGET_GROUP,
-                "point_in_time_utc_seconds": MOMENT,
-            },
-        )
-        == BODIES["point in time"]
-    )
 
 
 def test_a_spec_beside_keyword_arguments_is_refused_naming_them():

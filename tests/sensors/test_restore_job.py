@@ -270,12 +270,3 @@ def test_ids_are_checked_once_per_run_across_execute_pokes_and_deferral(serve, i
 
     # The cluster name, the job id and the project id: each once, though looked at three times.
     assert sorted(id_checks) == ["validate_cluster_name", "validate_object_id", "validate_object_id"]
-
-
-def test_resumed_sensor_checks_its_ids_once_for_the_xcom_value(serve, id_checks):
-    serve(job(deliveryUrl=[LINK], expiresAt=LATER))
-
-    result = _deferrable().execute_complete({}, {"status": "success", "message": "ready"})
-
-    assert result["restore_job_id"] == JOB_ID
-    assert id_checks.count("validate_cluster_name") == 1
