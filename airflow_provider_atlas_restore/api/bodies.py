@@ -152,38 +152,16 @@ def restore_job_spec(delivery_type: str | RestoreJobSpec, **arguments: Any) -> R
 
 
 def build_restore_job_body(
-    delivery_type: str,
-    *,
-    snapshot_id: str | None = None,
-    target_cluster_name: str | None = None,
-    target_group_id: str | None = None,
-    point_in_time_utc_seconds: int | None = None,
-    oplog_ts: int | None = None,
-    oplog_inc: int | None = None,
-    snapshot_chosen_later: bool = False,
+    delivery_type: str, *, snapshot_chosen_later: bool = False, **arguments: Any
 ) -> dict[str, Any]:
     """
     Return the JSON body of a restore job: :meth:`RestoreJobSpec.to_body` (kept for existing callers).
 
     :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
-    :param snapshot_id: the snapshot to restore.
-    :param target_cluster_name: the cluster to restore into.
-    :param target_group_id: the project of the target cluster.
-    :param point_in_time_utc_seconds: the moment to restore to, seconds since the epoch.
-    :param oplog_ts: the oplog timestamp (seconds) to restore to; goes with ``oplog_inc``.
-    :param oplog_inc: the operation number within ``oplog_ts``.
     :param snapshot_chosen_later: check everything but the snapshot; the body then has no ``snapshotId``.
+    :param arguments: the other :class:`RestoreJobSpec` fields, such as ``snapshot_id``.
     """
-    spec = RestoreJobSpec(
-        delivery_type,
-        snapshot_id=snapshot_id,
-        target_cluster_name=target_cluster_name,
-        target_group_id=target_group_id,
-        point_in_time_utc_seconds=point_in_time_utc_seconds,
-        oplog_ts=oplog_ts,
-        oplog_inc=oplog_inc,
-    )
-    return spec.to_body(snapshot_chosen_later=snapshot_chosen_later)
+    return RestoreJobSpec(delivery_type, **arguments).to_body(snapshot_chosen_later=snapshot_chosen_later)
 
 
 def delivery_type_with_article(kind: str) -> str:

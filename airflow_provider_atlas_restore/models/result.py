@@ -27,7 +27,7 @@ class RestoreJobResult:
     A restore job as the tasks hand it on: ids, state, expiry and its links by replica set.
 
     Its links are secret bearer links: register them with the secret masker
-    (:func:`~airflow_provider_atlas_restore.masking.mask_delivery_urls`) before logging anything.
+    (:func:`~airflow_provider_atlas_restore.masking.mask_link` each) before logging anything.
 
     :param restore_job_id: the validated id of the job (the one asked for, not an echoed one).
     :param cluster_name: the job's cluster.
@@ -171,12 +171,13 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
 
 
 def _moment(data: Mapping[str, Any], key: str) -> datetime | None:
-    text = _text(data, key)
-    if text is None:
+    """Return the timestamp at ``key``: ISO 8601 text (as written), or seconds or milliseconds since the epoch."""
+    value = _present(data, key)
+    if value is None:
         return None
-    moment = parse_timestamp(text)
+    moment = parse_timestamp(value)
     if moment is None:
-        raise AtlasInputError(f"restore_job: {key}={text!r} is not an ISO 8601 timestamp.")
+        raise AtlasInputError(f"restore_job: {key}={value!r} is not an ISO 8601 timestamp.")
     return moment
 
 
