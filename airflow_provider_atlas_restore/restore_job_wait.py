@@ -1,111 +1,34 @@
 """
-Whether a restore job is done, failed or still pending: the rules the sensor and trigger share.
+Deprecated location of the wait verdict: use :mod:`airflow_provider_atlas_restore.models`.
 
-A download job is done when its links are there (``deliveryUrl`` non-empty and, on a sharded
-cluster, every ``components[].downloadUrl``); an automated or point-in-time job when
-``finishedAt`` is set. Failed, cancelled and expired jobs, and downloads whose ``expiresAt`` has
-passed, will never get there.
+Kept so existing imports work; :func:`restore_job_result` is
+:meth:`~airflow_provider_atlas_restore.models.RestoreJobResult.to_xcom` of a job just read.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_atlas_restore.api.validation import validate_object_id
-from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
+from airflow_provider_atlas_restore.models.result import RestoreJobResult
+from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus, evaluate_restore_job
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-
-class WaitStatus(str, enum.Enum):
-    """Where waiting for a restore job stands."""
-
-    PENDING = "pending"
-    DONE = "done"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True)
-class WaitOutcome:
-    """
-    The verdict on one look at a restore job.
-
-    :param status: pending, done or failed.
-    :param state: the job's derived state.
-    :param message: a sentence for the log or the failure, naming the job, cluster and state.
-    """
-
-    status: WaitStatus
-    state: RestoreJobState
-    message: str
-
-
-def evaluate_restore_job(
-    job: Mapping[str, Any], *, cluster_name: str, now: datetime, restore_job_id: str | None = None
-) -> WaitOutcome:
-    """
-    Decide whether waiting for ``job`` is over, and how.
-
-    :param job: the restore job as Atlas returned it.
-    :param cluster_name: the job's cluster, for the message.
-    :param now: the current time (aware, UTC), to see a passed ``expiresAt``.
-    :param restore_job_id: the validated id the job was asked for, named in the message rather
-        than the id the server echoed.
-    """
-    view = RestoreJob.from_api(job)
-    state = view.state
-    what = f"Restore job {restore_job_id or view.id} of cluster {cluster_name}"
-    if state in (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED):
-        return WaitOutcome(WaitStatus.FAILED, state, f"{what} is {state.value}: it will never be ready.")
-    expires_at = view.expires_at
-    if expires_at is not None and expires_at <= now and view.delivery_type == "download":
-        return WaitOutcome(
-            WaitStatus.FAILED,
-            RestoreJobState.EXPIRED,
-            f"{what} is expired: its download links expired at {expires_at.isoformat()}.",
-        )
-    if state.is_success:
-        return WaitOutcome(WaitStatus.DONE, state, f"{what} is {state.value}.")
-    waiting_for = "download links" if view.delivery_type == "download" else "the restore to finish"
-    ready_parts = sum(1 for component in view.components if component.download_url)
-    if view.components and view.delivery_type == "download":
-        waiting_for += f" ({ready_parts} of {len(view.components)} replica sets ready)"
-    return WaitOutcome(WaitStatus.PENDING, state, f"{what} is {state.value}, waiting for {waiting_for}.")
+__all__ = ["WaitOutcome", "WaitStatus", "evaluate_restore_job", "restore_job_result"]
 
 
 def restore_job_result(
     job: Mapping[str, Any], *, restore_job_id: str, cluster_name: str, group_id: str
 ) -> dict[str, Any]:
     """
-    Return the small JSON dict a finished wait hands downstream (through XCom).
-
-    It holds the download links: they are secret bearer links, so register them with the secret
-    masker (:func:`~airflow_provider_atlas_restore.hooks.atlas.mask_delivery_urls`) before
-    logging anything about the job. Its ``restore_job_id`` is the one asked for (validated), never
-    the id the server echoed, which may be anything.
+    Return the XCom dict a finished wait hands downstream: ``RestoreJobResult.from_job(...).to_xcom()``.
 
     :param job: the restore job as Atlas returned it.
     :param restore_job_id: the validated id of the job that was read.
     :param cluster_name: the job's cluster.
     :param group_id: the job's project.
     """
-    view = RestoreJob.from_api(job)
-    return {
-        "restore_job_id": validate_object_id(restore_job_id, "restore_job_id"),
-        "cluster_name": cluster_name,
-        "group_id": group_id,
-        "delivery_type": view.delivery_type,
-        "state": view.state.value,
-        "snapshot_id": view.snapshot_id,
-        "expires_at": view.expires_at.isoformat() if view.expires_at else None,
-        "finished_at": view.finished_at.isoformat() if view.finished_at else None,
-        "delivery_urls": view.delivery_urls,
-        "components": [
-            {"replica_set_name": component.replica_set_name, "download_url": component.download_url}
-            for component in view.components
-        ],
-    }
+    return RestoreJobResult.from_job(
+        job, restore_job_id=restore_job_id, cluster_name=cluster_name, group_id=group_id
+    ).to_xcom()

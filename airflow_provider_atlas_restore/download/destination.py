@@ -63,7 +63,7 @@ class DownloadResult:
     sha256: str
     replica_set: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_xcom(self) -> dict[str, Any]:
         """Return the JSON-ready form returned to XCom (no link in it)."""
         return {
             "path": self.path,
@@ -71,6 +71,10 @@ class DownloadResult:
             "sha256": self.sha256,
             "replica_set": self.replica_set,
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return :meth:`to_xcom` (the former name, kept for existing callers)."""
+        return self.to_xcom()
 
 
 class PartFile:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from airflow.providers.common.compat.sdk import mask_secret
-
 from airflow_provider_atlas_restore.client.requests_transport import NoCredentials, plain_session
 from airflow_provider_atlas_restore.download.destination import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, InsecureDownloadLinkError
+from airflow_provider_atlas_restore.masking import mask_link
 
 if TYPE_CHECKING:
     import requests
@@ -61,26 +60,6 @@ def check_link_scheme(link: DownloadLink, url: str, *, allow_http: bool) -> None
     raise InsecureDownloadLinkError(
         f"Refusing to download {link.file_name}: its link is not an https URL (scheme {scheme or 'none'!r})."
     )
-
-
-def mask_link(url: str) -> None:
-    """
-    Register a download link with Airflow's secret masker: whole, and its path and query alone.
-
-    HTTP libraries log requests without the host (``"GET /<token>/file.tar.gz"``), so the path
-    (and the query of a presigned URL) must be masked as well as the full link.
-
-    :param url: the secret link.
-    """
-    mask_secret(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # a malformed link: masked whole; the download refuses it later
-        return
-    path_and_query = parts.path + (f"?{parts.query}" if parts.query else "")
-    for secret in (path_and_query, parts.path, parts.query):
-        if len(secret) > 8:
-            mask_secret(secret)
 
 
 def download_session(config: AtlasConnectionConfig) -> requests.Session:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook, mask_secret
 
-from airflow_provider_atlas_restore.api.bodies import build_restore_job_body
+from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, restore_job_spec
 from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE, ApiRequest, AtlasRequests
 from airflow_provider_atlas_restore.api.paging import MAX_PAGES, Page, UniqueItems
 from airflow_provider_atlas_restore.api.responses import AccessToken, expect_mapping
@@ -40,7 +40,8 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasSnapshotNotFoundError,
 )
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
-from airflow_provider_atlas_restore.models import newest_completed, secret_links
+from airflow_provider_atlas_restore.masking import mask_delivery_urls
+from airflow_provider_atlas_restore.models import newest_completed
 
 if TYPE_CHECKING:
     import logging
@@ -50,22 +51,6 @@ if TYPE_CHECKING:
     from airflow_provider_atlas_restore.download.downloader import SnapshotDownloader
 
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
-
-
-def mask_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
-    """
-    Register a job's download links with Airflow's secret masker, so no log line shows them.
-
-    Every link :func:`~airflow_provider_atlas_restore.models.secret_links` yields is masked,
-    private-endpoint ones included: whole, and its path and query alone.
-
-    :param job: a restore job as Atlas returned it; returned unchanged.
-    """
-    from airflow_provider_atlas_restore.download.urls import mask_link
-
-    for url in secret_links(job):
-        mask_link(url)
-    return job
 
 
 class AtlasHook(BaseHook):
@@ -383,7 +368,7 @@ class AtlasHook(BaseHook):
     def create_restore_job(
         self,
         cluster_name: str,
-        delivery_type: str,
+        delivery_type: str | RestoreJobSpec,
         group_id: str | None = None,
         *,
         snapshot_id: str | None = None,
@@ -401,7 +386,9 @@ class AtlasHook(BaseHook):
         (refused before anything happened) and connection failures before sending are retried.
 
         :param cluster_name: the cluster whose snapshot is restored.
-        :param delivery_type: ``download``, ``automated`` or ``pointInTime``.
+        :param delivery_type: ``download``, ``automated`` or ``pointInTime``; or a whole
+            :class:`~airflow_provider_atlas_restore.api.bodies.RestoreJobSpec`, given without the
+            keyword arguments below.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param snapshot_id: the snapshot to restore (``download`` and ``automated``).
         :param target_cluster_name: the cluster to overwrite (``automated``, ``pointInTime``).
@@ -410,7 +397,7 @@ class AtlasHook(BaseHook):
         :param oplog_ts: the oplog timestamp to restore to, with ``oplog_inc`` (``pointInTime``).
         :param oplog_inc: the operation number within ``oplog_ts`` (``pointInTime``).
         """
-        body = build_restore_job_body(
+        spec = restore_job_spec(
             delivery_type,
             snapshot_id=snapshot_id,
             target_cluster_name=target_cluster_name,
@@ -419,9 +406,11 @@ class AtlasHook(BaseHook):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job_request(self._project(group_id), cluster_name, body)
+        request = self.api.create_restore_job_request(self._project(group_id), cluster_name, spec.to_body())
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
-        self.log.info("Created %s restore job %s of cluster %s", delivery_type, job.get("id"), cluster_name)
+        self.log.info(
+            "Created %s restore job %s of cluster %s", spec.delivery_type, job.get("id"), cluster_name
+        )
         return mask_delivery_urls(job)
 
     def cancel_restore_job(self, cluster_name: str, restore_job_id: str, group_id: str | None = None) -> None:

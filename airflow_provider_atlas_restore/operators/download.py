@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -28,8 +25,9 @@ from airflow_provider_atlas_restore.defaults import (
     DOWNLOAD_MAX_WAIT,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, AtlasInputError, AtlasResponseError
-from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState, parse_timestamp
-from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL
+from airflow_provider_atlas_restore.masking import is_usable_link, mask_link, mask_links_in
+from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
+from airflow_provider_atlas_restore.models.result import parse_xcom_text
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
 # not when the DAG file is parsed. The retry policy (tenacity, which Airflow imports itself) is
@@ -42,121 +40,30 @@ if TYPE_CHECKING:
 
 #: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
 _SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
-_FAILED_STATES = (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _is_url(value: Any) -> bool:
-    return isinstance(value, str) and bool(value) and value != REDACTED_URL
+def _has_links(job: RestoreJobResult) -> bool:
+    """Return whether the job carries a usable link for every file (none redacted or missing)."""
+    if job.components:
+        return all(is_usable_link(component.download_url) for component in job.components)
+    return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
 
 
-def _mask_urls(value: Any) -> None:
-    """
-    Register every link found in a (possibly nested, possibly JSON text) value as a secret.
-
-    Every ``http(s)`` string at any depth, so it covers all that
-    :func:`~airflow_provider_atlas_restore.models.secret_links` yields for a job as the API
-    returns it (``privateDownloadDeliveryUrls`` included) and the sensor's XCom shape too.
-    """
-    if isinstance(value, str):
-        if value.startswith(("http://", "https://")):
-            from airflow_provider_atlas_restore.download.downloader import mask_link
-
-            mask_link(value)
-        elif value.lstrip().startswith("{"):
-            _mask_urls(_parse_text(value))
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _mask_urls(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _mask_urls(item)
-
-
-@dataclass(frozen=True)
-class _JobLinks:
-    """What a download needs from a restore job: its id, its state and its links by replica set."""
-
-    job_id: str | None
-    cluster_name: str | None
-    group_id: str | None
-    state: RestoreJobState | None
-    expires_at: datetime | None
-    delivery_urls: list[str]
-    components: list[tuple[str | None, str | None]]  # (replica set name, link)
-    snapshot_id: str | None = None
-    #: Whether the fields came from the Atlas API (bad values are a server fault) or from XCom.
-    from_server: bool = False
-
-    @property
-    def has_links(self) -> bool:
-        if self.components:
-            return all(_is_url(url) for _, url in self.components)
-        return bool(self.delivery_urls) and all(_is_url(url) for url in self.delivery_urls)
-
-    @classmethod
-    def from_api(cls, job: Mapping[str, Any], cluster_name: str | None, group_id: str | None) -> _JobLinks:
-        view = RestoreJob.from_api(job)
-        return cls(
-            job_id=view.id,
-            cluster_name=cluster_name,
-            group_id=group_id,
-            state=view.state,
-            expires_at=view.expires_at,
-            delivery_urls=view.delivery_urls,
-            components=[(c.replica_set_name, c.download_url) for c in view.components],
-            snapshot_id=view.snapshot_id,
+def _read_restore_job(data: Mapping[str, Any]) -> RestoreJobResult:
+    """Read the sensor's XCom dict, or a job as the Atlas API returns it (its echoed id validated)."""
+    if "restore_job_id" not in data and ("deliveryUrl" in data or "id" in data):
+        cluster, group = data.get("cluster_name"), data.get("group_id")
+        return RestoreJobResult.from_job(
+            data,
+            restore_job_id=RestoreJob.from_api(data).id,
+            cluster_name=cluster if isinstance(cluster, str) and cluster else None,
+            group_id=group if isinstance(group, str) and group else None,
         )
-
-    @classmethod
-    def from_job_read(
-        cls, job: Mapping[str, Any], job_id: str, cluster_name: str, group_id: str | None
-    ) -> _JobLinks:
-        """Read a job as the Atlas API returned it for ``job_id``; the id asked for is kept, not the one echoed."""
-        links = cls.from_api(job, cluster_name, group_id)
-        return replace(links, job_id=job_id, from_server=True)
-
-    @classmethod
-    def from_xcom(cls, data: Mapping[str, Any]) -> _JobLinks:
-        """Read the sensor's XCom dict, or a job as the Atlas API returns it."""
-        if "restore_job_id" not in data and ("deliveryUrl" in data or "id" in data):
-            return cls.from_api(data, _text(data.get("cluster_name")), _text(data.get("group_id")))
-        state = data.get("state")
-        components = data.get("components") if isinstance(data.get("components"), list) else []
-        urls = data.get("delivery_urls")
-        return cls(
-            job_id=_text(data.get("restore_job_id")),
-            cluster_name=_text(data.get("cluster_name")),
-            group_id=_text(data.get("group_id")),
-            state=RestoreJobState(state) if state in {s.value for s in RestoreJobState} else None,
-            expires_at=parse_timestamp(data.get("expires_at")),
-            delivery_urls=[u for u in urls if isinstance(u, str)] if isinstance(urls, list) else [],
-            components=[
-                (_text(c.get("replica_set_name")), _text(c.get("download_url")))
-                for c in components or []
-                if isinstance(c, Mapping)
-            ],
-            snapshot_id=_text(data.get("snapshot_id")),
-        )
-
-
-def _parse_text(text: str) -> Any:
-    """Read a templated dict: JSON, or the Python repr that Jinja renders a dict as."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return RestoreJobResult.from_xcom(data)
 
 
 class AtlasDownloadSnapshotOperator(BaseOperator):
@@ -253,11 +160,11 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
         """Render the templated fields, then mask any link they now hold before they are stored."""
         super().render_template_fields(context, jinja_env)
-        _mask_urls(self.restore_job)
+        mask_links_in(self.restore_job)
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
         """Check the destination, resolve the links, download each file and return what was written."""
-        from airflow_provider_atlas_restore.download.downloader import DownloadDestination, mask_link
+        from airflow_provider_atlas_restore.download.destination import DownloadDestination
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
         destination = DownloadDestination(self.destination, self.destination_conn_id)
@@ -279,7 +186,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 mask_link(link.url)
                 downloader.check_link(link)  # every link, before the first byte is written
             try:
-                results = [downloader.download(link, destination).to_dict() for link in links]
+                results = [downloader.download(link, destination).to_xcom() for link in links]
             finally:
                 downloader.session.close()
         finally:
@@ -290,17 +197,17 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         """Return the files to download, from the XCom value or fresh from the API."""
         if not self.restore_job:
             return self._fetch_links(hook, self.restore_job_id, self.cluster_name, self.group_id)
-        job = _JobLinks.from_xcom(self._restore_job_dict())
-        job_id = job.job_id or self.restore_job_id
+        job = _read_restore_job(self._restore_job_dict())
+        job_id = job.restore_job_id or self.restore_job_id
         cluster_name = job.cluster_name or self.cluster_name
         group_id = job.group_id or self.group_id
-        if job.state in _FAILED_STATES:
+        if job.state is not None and job.state.is_failure:
             raise AirflowFailException(
                 f"Restore job {job_id} is {job.state.value}: there is nothing to download. "
                 "Create a new download restore job."
             )
         expired = job.expires_at is not None and job.expires_at <= _utcnow()
-        if job.has_links and not expired and job.state in (None, RestoreJobState.READY):
+        if _has_links(job) and not expired and job.state in (None, RestoreJobState.READY):
             return self._file_links(job)
         why = "its download links expired" if expired else "it carries no usable download links"
         if job_id and cluster_name:
@@ -314,7 +221,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     def _restore_job_dict(self) -> Mapping[str, Any]:
         value = self.restore_job
         if isinstance(value, str):
-            value = _parse_text(value)
+            value = parse_xcom_text(value)
         if not isinstance(value, Mapping):
             # The value is not shown: it may hold secret links.
             raise AtlasInputError(
@@ -322,7 +229,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             )
         # Not rendered (a dict given as it is): its links, private-endpoint ones included, are
         # registered here, before anything is logged.
-        _mask_urls(value)
+        mask_links_in(value)
         return value
 
     def _fetch_links(
@@ -332,11 +239,15 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         cluster_name = validate_cluster_name(cluster_name)
         if group_id:
             validate_object_id(group_id, "group_id")
-        job = _JobLinks.from_job_read(
-            hook.get_restore_job(cluster_name, job_id, group_id), job_id, cluster_name, group_id
+        # The id asked for is kept, not the one the server echoed.
+        job = RestoreJobResult.from_job(
+            hook.get_restore_job(cluster_name, job_id, group_id),
+            restore_job_id=job_id,
+            cluster_name=cluster_name,
+            group_id=group_id,
         )
         where = f"Restore job {job_id} of cluster {cluster_name}"
-        if job.state in _FAILED_STATES:
+        if job.state is not None and job.state.is_failure:
             raise AirflowFailException(
                 f"{where} is {job.state.value}: there is nothing to download. Create a new download restore job."
             )
@@ -347,24 +258,28 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 f"{where} is still pending: its download links are not ready yet. Wait for it with the "
                 "restore-job sensor first, or let this task retry later."
             )
-        return self._file_links(job)
+        return self._file_links(job, from_server=True)
 
-    def _file_links(self, job: _JobLinks) -> list[DownloadLink]:
-        """Name one file per link: per replica set on a sharded cluster, else one for the job."""
+    def _file_links(self, job: RestoreJobResult, *, from_server: bool = False) -> list[DownloadLink]:
+        """
+        Name one file per link: per replica set on a sharded cluster, else one for the job.
+
+        ``from_server`` says the job came from the Atlas API (a bad value is a server fault), not XCom.
+        """
         from airflow_provider_atlas_restore.download.destination import DownloadLink
 
-        job_id = job.job_id or self.restore_job_id
+        job_id = job.restore_job_id or self.restore_job_id
         if not job_id:
             raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")
         job_id = validate_object_id(job_id, "restore_job_id")  # it becomes part of each file name
         if job.components:
-            pairs = [(name, url or "") for name, url in job.components]
+            pairs = [(c.replica_set_name, c.download_url or "") for c in job.components]
         else:
             pairs = [(None, url) for url in job.delivery_urls]
         links: list[DownloadLink] = []
         for index, (replica_set, url) in enumerate(pairs, start=1):
             if replica_set is not None:
-                self._check_replica_set(job, job_id, replica_set, index)
+                self._check_replica_set(job, job_id, replica_set, index, from_server=from_server)
             name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
             links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set))
         names = [link.file_name for link in links]
@@ -376,7 +291,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         return links
 
     @staticmethod
-    def _check_replica_set(job: _JobLinks, job_id: str, replica_set: str, index: int) -> None:
+    def _check_replica_set(
+        job: RestoreJobResult, job_id: str, replica_set: str, index: int, *, from_server: bool
+    ) -> None:
         """Refuse a replica set name that is not a safe part of a file name, blaming where it came from."""
         if len(replica_set) <= 128 and _SAFE_REPLICA_SET_NAME.fullmatch(replica_set):
             return
@@ -384,7 +301,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             f"the replica set name of component {index} is not a safe part of a file name: only "
             "ASCII letters, digits, '_', '-' and single dots between them are accepted"
         )
-        if job.from_server:
+        if from_server:
             raise AtlasResponseError(
                 status=200,
                 method="GET",
@@ -395,7 +312,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         raise AtlasInputError(f"restore_job: {why}. Nothing was downloaded.")
 
     def _file_name(
-        self, job: _JobLinks, job_id: str, replica_set: str | None, index: int, *, several: bool
+        self, job: RestoreJobResult, job_id: str, replica_set: str | None, index: int, *, several: bool
     ) -> str:
         safe_set = replica_set or ""
         if self.file_name_template is None:

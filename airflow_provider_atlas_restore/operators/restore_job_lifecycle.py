@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.api.bodies import build_restore_job_body, delivery_type_with_article
+from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
@@ -131,15 +131,17 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self.confirm_overwrite = confirm_overwrite
         self.atlas_conn_id = atlas_conn_id
 
-    def _body_arguments(self, snapshot_id: str | None) -> dict[str, Any]:
-        return {
-            "snapshot_id": snapshot_id,
-            "target_cluster_name": self.target_cluster_name,
-            "target_group_id": self.target_group_id,
-            "point_in_time_utc_seconds": _as_int(self.point_in_time_utc_seconds, "point_in_time_utc_seconds"),
-            "oplog_ts": _as_int(self.oplog_ts, "oplog_ts"),
-            "oplog_inc": _as_int(self.oplog_inc, "oplog_inc"),
-        }
+    def _spec(self, snapshot_id: str | None) -> RestoreJobSpec:
+        """Return the restore job's spec from the rendered fields (templated numbers read as ints)."""
+        return RestoreJobSpec(
+            self.delivery_type,
+            snapshot_id=snapshot_id,
+            target_cluster_name=self.target_cluster_name,
+            target_group_id=self.target_group_id,
+            point_in_time_utc_seconds=_as_int(self.point_in_time_utc_seconds, "point_in_time_utc_seconds"),
+            oplog_ts=_as_int(self.oplog_ts, "oplog_ts"),
+            oplog_inc=_as_int(self.oplog_inc, "oplog_inc"),
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check every input, resolve ``latest``, create the job and return it."""
@@ -147,23 +149,18 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
         choose_latest = self.snapshot_id == LATEST_SNAPSHOT
-        build_restore_job_body(
-            self.delivery_type,
-            **self._body_arguments(None if choose_latest else self.snapshot_id),
-            snapshot_chosen_later=choose_latest,
+        spec = self._spec(None if choose_latest else self.snapshot_id).check(
+            snapshot_chosen_later=choose_latest
         )
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
-            snapshot_id = self.snapshot_id
             if choose_latest:
-                snapshot_id = hook.latest_completed_snapshot(self.cluster_name, group)["id"]
+                spec = spec.with_snapshot(hook.latest_completed_snapshot(self.cluster_name, group)["id"])
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
-            return hook.create_restore_job(
-                self.cluster_name, self.delivery_type, group, **self._body_arguments(snapshot_id)
-            )
+            return hook.create_restore_job(self.cluster_name, spec, group)
         finally:
             hook.close()
 

@@ -20,50 +20,14 @@ from airflow_provider_atlas_restore.api.validation import (
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
+from airflow_provider_atlas_restore.masking import REDACTED_URL, mask_delivery_urls, redact_delivery_urls
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-#: What stands in an XCom value where a download link was (links are secret bearer URLs).
-REDACTED_URL = "***"
-
-
-def redact_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
-    """
-    Return a copy of ``job`` with every download link replaced by ``***``; lists keep their length.
-
-    Only what holds a link is copied (the job, its components, its private-link lists); the rest
-    is shared with ``job``, which is never changed. A deep copy cost as much as the whole listing.
-
-    :param job: a restore job as Atlas returned it.
-    """
-    redacted = _without_links(job)
-    urls = job.get("deliveryUrl")
-    if isinstance(urls, list):
-        redacted["deliveryUrl"] = [REDACTED_URL for _ in urls]
-    elif isinstance(urls, str) and urls:
-        redacted["deliveryUrl"] = REDACTED_URL
-    components = job.get("components")
-    if isinstance(components, list):
-        redacted["components"] = [_without_links(c) if isinstance(c, dict) else c for c in components]
-    return redacted
-
-
-def _without_links(holder: dict[str, Any]) -> dict[str, Any]:
-    """Return a shallow copy of ``holder`` with its ``downloadUrl`` and private links redacted."""
-    copied = dict(holder)
-    if isinstance(holder.get("downloadUrl"), str):
-        copied["downloadUrl"] = REDACTED_URL
-    private = holder.get("privateDownloadDeliveryUrls")
-    if isinstance(private, list):
-        copied["privateDownloadDeliveryUrls"] = [
-            {**entry, "deliveryUrl": REDACTED_URL}
-            if isinstance(entry, dict) and isinstance(entry.get("deliveryUrl"), str)
-            else entry
-            for entry in private
-        ]
-    return copied
+# The secret-link rules live in masking; these names stay importable from here.
+__all__ = ["REDACTED_URL", "AtlasListRestoreJobsOperator", "redact_delivery_urls"]
 
 
 def _states(value: str | RestoreJobState | Iterable[str | RestoreJobState] | None) -> set[RestoreJobState]:
@@ -151,7 +115,7 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         if self.max_items == 0:
             return []
         # Imported here, not when the DAG file is parsed: the hook brings the HTTP client.
-        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook, mask_delivery_urls
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         jobs: list[dict[str, Any]] = []

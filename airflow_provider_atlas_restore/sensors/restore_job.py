@@ -21,11 +21,7 @@ from airflow_provider_atlas_restore.api.validation import validate_cluster_name,
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
-from airflow_provider_atlas_restore.restore_job_wait import (
-    WaitStatus,
-    evaluate_restore_job,
-    restore_job_result,
-)
+from airflow_provider_atlas_restore.models import RestoreJobResult, WaitStatus, evaluate_restore_job
 
 # The hook (requests), the retry rules (tenacity) and the trigger (httpx, airflow.triggers) are
 # imported when the task runs, not when the DAG file is parsed.
@@ -93,7 +89,9 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
         return AtlasHook(atlas_conn_id=self.atlas_conn_id)
 
+    @cached_property
     def _checked_ids(self) -> tuple[str, str, str]:
+        """Return the project, cluster and job ids, validated once per task run and then reused."""
         cluster = validate_cluster_name(self.cluster_name)
         job_id = validate_object_id(self.restore_job_id, "restore_job_id")
         group = validate_object_id(self.hook.resolve_group_id(self.group_id), "group_id")
@@ -110,7 +108,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Look at the job once: done, failed (raises), or not yet."""
-        group, cluster, job_id = self._checked_ids()
+        group, cluster, job_id = self._checked_ids
         waited = self._waited_seconds(context)
         try:
             job = self.hook.get_restore_job(cluster, job_id, group)
@@ -132,15 +130,15 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         if outcome.status is WaitStatus.DONE:
             return PokeReturnValue(
                 is_done=True,
-                xcom_value=restore_job_result(
+                xcom_value=RestoreJobResult.from_job(
                     job, restore_job_id=job_id, cluster_name=cluster, group_id=group
-                ),
+                ).to_xcom(),
             )
         return False
 
     def execute(self, context: Context) -> Any:
         """Wait in the chosen mode; when deferrable, check once before deferring."""
-        group, cluster, _ = self._checked_ids()
+        group, cluster, _ = self._checked_ids
         AtlasRestoresLink.persist(
             context, base_url=self.hook.config.base_url, group_id=group, cluster_name=cluster
         )
@@ -154,7 +152,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
             raise
         if isinstance(first_look, PokeReturnValue):
             return first_look.xcom_value
-        group, cluster, job_id = self._checked_ids()
+        group, cluster, job_id = self._checked_ids
         from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
 
         self.defer(
@@ -177,14 +175,16 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         status = event.get("status")
         message = str(event.get("message") or "The trigger ended without a message.")
         if status == "success":
-            group, cluster, job_id = self._checked_ids()
+            group, cluster, job_id = self._checked_ids
             job = self.hook.get_restore_job(cluster, job_id, group)
             outcome = evaluate_restore_job(
                 job, cluster_name=cluster, now=datetime.now(timezone.utc), restore_job_id=job_id
             )
             if outcome.status is WaitStatus.DONE:
                 self.log.info("%s", outcome.message)
-                return restore_job_result(job, restore_job_id=job_id, cluster_name=cluster, group_id=group)
+                return RestoreJobResult.from_job(
+                    job, restore_job_id=job_id, cluster_name=cluster, group_id=group
+                ).to_xcom()
             message = outcome.message
         if self.soft_fail:
             raise AirflowSkipException(message)

@@ -14,7 +14,7 @@ from airflow_provider_atlas_restore.api.validation import validate_cluster_name,
 from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient, load_connection_config
 from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
-from airflow_provider_atlas_restore.restore_job_wait import WaitStatus, evaluate_restore_job
+from airflow_provider_atlas_restore.models import WaitStatus, evaluate_restore_job
 
 
 class AtlasRestoreJobTrigger(BaseTrigger):

@@ -239,3 +239,34 @@ def test_bad_job_id_fails_before_any_request(atlas_connection, requests_mock):
     with pytest.raises(AtlasInputError, match="restore_job_id"):
         AtlasRestoreJobSensor(task_id="w", cluster_name=CLUSTER, restore_job_id="{{ bad }}").poke({})
     assert requests_mock.call_count == 0
+
+
+@pytest.fixture
+def id_checks(monkeypatch):
+    """Count the sensor's id checks, each still done for real."""
+    from airflow_provider_atlas_restore.sensors import restore_job as sensor_module
+
+    calls: list[str] = []
+
+    def counted(name, function):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    for name in ("validate_cluster_name", "validate_object_id"):
+        monkeypatch.setattr(sensor_module, name, counted(name, getattr(sensor_module, name)))
+    return calls
+
+
+def test_ids_are_checked_once_per_run_across_execute_pokes_and_deferral(serve, id_checks):
+    serve(job())
+    sensor = _deferrable(poke_interval=15, timeout=600)
+
+    with pytest.raises(TaskDeferred):
+        sensor.execute({})
+    sensor.poke({})
+
+    # The cluster name, the job id and the project id: each once, though looked at three times.
+    assert sorted(id_checks) == ["validate_cluster_name", "validate_object_id", "validate_object_id"]

@@ -37,6 +37,11 @@ class RestoreJobState(str, enum.Enum):
         """Return whether the job reached the outcome it was created for."""
         return self in (RestoreJobState.READY, RestoreJobState.FINISHED)
 
+    @property
+    def is_failure(self) -> bool:
+        """Return whether the job ended without its outcome: failed, cancelled or expired."""
+        return self in (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
+
 
 def parse_timestamp(value: Any) -> datetime | None:
     """

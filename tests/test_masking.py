@@ -1,0 +1,93 @@
+"""masking: every rule about secret links in one module, and the old import paths still lead to it."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+from airflow.providers.common.compat.sdk import redact
+
+from airflow_provider_atlas_restore import masking
+from airflow_provider_atlas_restore.models import secret_links
+from tests.test_private_links import job_with_private_links, private_link
+
+PACKAGE = Path(masking.__file__).parent
+
+
+def test_redaction_replaces_every_link_secret_links_knows_keeping_the_count():
+    job, _ = job_with_private_links()
+
+    redacted = masking.redact_delivery_urls(job)
+
+    assert list(secret_links(redacted)) == [masking.REDACTED_URL] * len(list(secret_links(job)))
+
+
+def test_redaction_shares_what_holds_no_link_instead_of_copying_it():
+    job, _ = job_with_private_links()
+    job["links"] = [{"rel": "self", "href": "https://cloud.mongodb.com/api/atlas/v2/x"}]
+
+    redacted = masking.redact_delivery_urls(job)
+
+    assert redacted["links"] is job["links"]
+    assert redacted["privateDownloadDeliveryUrls"] is not job["privateDownloadDeliveryUrls"]
+    assert masking.REDACTED_URL not in list(secret_links(job))  # the original is left as it was
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda link: {"restore_job": {"components": [{"download_url": link}]}},
+        lambda link: json.dumps({"delivery_urls": [link]}),
+        lambda link: str({"delivery_urls": (link,)}),
+    ],
+    ids=["nested dict", "json text", "python repr text"],
+)
+def test_links_anywhere_in_a_value_are_registered_with_the_masker(wrap):
+    link = private_link()
+
+    masking.mask_links_in(wrap(link))
+
+    path = "/" + link.split("/", 3)[3]
+    assert redact(f"link {link}") == "link ***"
+    assert path not in redact(f"GET {path} HTTP/1.1")
+
+
+@pytest.mark.parametrize(
+    ("value", "usable"),
+    [("https://x.example.invalid/a", True), (masking.REDACTED_URL, False), ("", False), (None, False)],
+)
+def test_only_a_real_link_is_usable(value, usable):
+    assert masking.is_usable_link(value) is usable
+
+
+def test_old_import_paths_lead_to_the_masking_rules():
+    from airflow_provider_atlas_restore.download.downloader import mask_link as downloader_mask_link
+    from airflow_provider_atlas_restore.download.urls import mask_link
+    from airflow_provider_atlas_restore.hooks.atlas import mask_delivery_urls
+    from airflow_provider_atlas_restore.operators.restore_jobs import REDACTED_URL, redact_delivery_urls
+
+    assert mask_delivery_urls is masking.mask_delivery_urls
+    assert redact_delivery_urls is masking.redact_delivery_urls
+    assert mask_link is downloader_mask_link is masking.mask_link
+    assert REDACTED_URL == masking.REDACTED_URL
+
+
+def _imported_modules(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            modules.add(node.module)
+        elif isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+    return modules
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda path: str(path.relative_to(PACKAGE))
+)
+def test_no_module_imports_from_an_operator_module(path):
+    imported = {module for module in _imported_modules(path) if ".operators" in module}
+
+    assert imported == set(), f"{path.name} imports {imported}: shared rules belong outside operators/"
