@@ -1,5 +1,5 @@
 """
-Deprecated location of the wait verdict: use :mod:`airflow_provider_atlas_restore.models`.
+Deprecated path of the wait verdict, now in :mod:`airflow_provider_atlas_restore.models`; it goes away in the next release.
 
 Kept so existing imports work; :func:`restore_job_result` is
 :meth:`~airflow_provider_atlas_restore.models.RestoreJobResult.to_xcom` of a job just read.
@@ -7,6 +7,7 @@ Kept so existing imports work; :func:`restore_job_result` is
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.models.result import RestoreJobResult
@@ -16,6 +17,13 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = ["WaitOutcome", "WaitStatus", "evaluate_restore_job", "restore_job_result"]
+
+warnings.warn(
+    "airflow_provider_atlas_restore.restore_job_wait is deprecated: import from "
+    "airflow_provider_atlas_restore.models (RestoreJobResult.from_job(...).to_xcom() for restore_job_result).",
+    DeprecationWarning,
+    stacklevel=2,
+)
 
 
 def restore_job_result(

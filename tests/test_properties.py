@@ -14,8 +14,13 @@ from airflow_provider_atlas_restore.api.endpoints import AtlasRequests, oauth_to
 from airflow_provider_atlas_restore.api.paging import MAX_EXTRA_PASSES, Page, UniqueItems, pass_page_limit
 from airflow_provider_atlas_restore.api.responses import parse_response, parse_token_response
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
-from airflow_provider_atlas_restore.models import RestoreJob, newest_completed, parse_timestamp
-from airflow_provider_atlas_restore.restore_job_wait import evaluate_restore_job, restore_job_result
+from airflow_provider_atlas_restore.models import (
+    RestoreJob,
+    RestoreJobResult,
+    evaluate_restore_job,
+    newest_completed,
+    parse_timestamp,
+)
 
 GROUP = "6a793f6b2c88faeba59bae37"
 REQUEST = AtlasRequests().list_restore_jobs_request(GROUP, "Cluster0")
@@ -201,5 +206,9 @@ def _read_every_field(job: dict[str, Any]) -> None:
     _ = (view.id, view.delivery_type, view.snapshot_id, view.delivery_urls, view.components)
     _ = (view.expires_at, view.finished_at, view.state, view.download_ready)
     evaluate_restore_job(job, cluster_name="Cluster0", now=datetime.now(timezone.utc))
-    json.dumps(restore_job_result(job, restore_job_id=GROUP, cluster_name="Cluster0", group_id=GROUP))
+    json.dumps(
+        RestoreJobResult.from_job(
+            job, restore_job_id=GROUP, cluster_name="Cluster0", group_id=GROUP
+        ).to_xcom()
+    )
     parse_timestamp(job.get("expiresAt"))

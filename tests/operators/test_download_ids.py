@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError, AtlasResponseError
+from airflow_provider_atlas_restore.models import RestoreJobResult
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-from airflow_provider_atlas_restore.restore_job_wait import restore_job_result
 from airflow_provider_atlas_restore.testing.dag_runs import run_dag
 from tests.conftest import CLUSTER, GROUP_ID, JOB_ID, TEST_DAGS, jobs_url, make_job
 
@@ -108,7 +108,9 @@ def test_id_the_server_echoes_is_not_used_for_the_file_name(atlas_connection, re
 
 def test_sensor_result_holds_the_id_asked_for_not_the_one_echoed():
     echoed = make_job(1, id="x/../../escaped", deliveryUrl=[LINK])
-    result = restore_job_result(echoed, restore_job_id=JOB_ID, cluster_name=CLUSTER, group_id=GROUP_ID)
+    result = RestoreJobResult.from_job(
+        echoed, restore_job_id=JOB_ID, cluster_name=CLUSTER, group_id=GROUP_ID
+    ).to_xcom()
     assert result["restore_job_id"] == JOB_ID
 
 
