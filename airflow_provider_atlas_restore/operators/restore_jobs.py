@@ -101,6 +101,8 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         self.include_delivery_urls = include_delivery_urls
 
     def _wanted(self, job: dict[str, Any]) -> bool:
+        if not self.delivery_type and not self.states:
+            return True  # no filter: no need to read the job
         view = RestoreJob.from_api(job)
         if self.delivery_type and view.delivery_type != self.delivery_type:
             return False
