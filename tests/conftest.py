@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,10 @@ def new_hook(sleeps: list[float]) -> Any:
     yield make
     for atlas_hook in hooks:
         atlas_hook.close()
+
+
+def run_as_a_user(command: list[str], cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` (280 s at most) with none of this suite's Airflow settings, plus ``environment``."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env.update(environment)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=280, check=False)

@@ -26,13 +26,9 @@ from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
-from tests.bad_input_tasks import BAD_INPUT_TASKS, FALSY, NOT_TEXT
+from tests.bad_input_tasks import BAD_INPUT_TASKS, FALSY, GROUP, JOB, NOT_TEXT, SNAP, C
 from tests.conftest import TEST_DAGS
 
-C = "Cluster0"
-JOB = "6a7948342c88faeba59eb866"
-SNAP = "6a79468a2c88faeba59de489"
-GROUP = "6a793f6b2c88faeba59bae37"
 TARGET = {"target_cluster_name": "T-1", "target_group_id": GROUP}
 
 HOOK_CALLS: list[tuple[str, Callable[[AtlasHook], Any], str]] = [

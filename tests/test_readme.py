@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_as_a_user
 
 MARKER = "<!-- readme-test: this block is run by tests/test_readme.py -->"
 
@@ -29,17 +27,10 @@ def test_readme_dag_test_example_passes_in_a_fresh_pytest(tmp_path: Path) -> Non
     project.mkdir()
     (project / "test_restore_dag.py").write_text(readme_test_block())
     # As a user would run it: a fresh AIRFLOW_HOME, none of this suite's Airflow settings.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    env["AIRFLOW_HOME"] = str(tmp_path / "airflow_home")
-
-    finished = subprocess.run(
+    finished = run_as_a_user(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_restore_dag.py"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+        project,
+        AIRFLOW_HOME=str(tmp_path / "airflow_home"),
     )
 
     assert finished.returncode == 0, finished.stdout[-4000:] + finished.stderr[-4000:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -10,24 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_as_a_user
 
 
 def run_demo(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run the demo as ``make demo`` does, its temporary folder under ``tmp_path``; return it and the folder."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-    env["TMPDIR"] = str(tmp_path)
-    finished = subprocess.run(
+    finished = run_as_a_user(
         [
             *(sys.executable, "-m", "airflow_provider_atlas_restore.testing.demo"),
             *("--ready-after", "1", "--download-size", "200000", *arguments),
         ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
+        REPO_ROOT,
+        TMPDIR=str(tmp_path),
     )
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     home = re.search(r"==> Airflow home (\S+)/airflow:", finished.stdout)
