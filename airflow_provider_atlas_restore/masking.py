@@ -3,7 +3,8 @@ Every rule about secret links: register them with Airflow's masker, and redact t
 
 Download links (``deliveryUrl``, ``components[].downloadUrl``, private-endpoint links) are bearer
 secrets. :func:`~airflow_provider_atlas_restore.models.secret_links` lists every kind of link a
-job holds; masking and redaction both follow it, so a kind known to one is known to the other.
+job holds and masking registers what it yields. Redaction rewrites the same fields in place (it
+must keep the job's shape), and a test checks that nothing ``secret_links`` finds survives it.
 """
 
 from __future__ import annotations

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ast
 import json
-from pathlib import Path
 
 import pytest
 from airflow.providers.common.compat.sdk import redact
@@ -12,8 +10,6 @@ from airflow.providers.common.compat.sdk import redact
 from airflow_provider_atlas_restore import masking
 from airflow_provider_atlas_restore.models import secret_links
 from tests.test_private_links import job_with_private_links, private_link
-
-PACKAGE = Path(masking.__file__).parent
 
 
 def test_redaction_replaces_every_link_secret_links_knows_keeping_the_count():
@@ -72,22 +68,3 @@ def test_old_import_paths_lead_to_the_masking_rules():
     assert redact_delivery_urls is masking.redact_delivery_urls
     assert mask_link is downloader_mask_link is masking.mask_link
     assert REDACTED_URL == masking.REDACTED_URL
-
-
-def _imported_modules(path: Path) -> set[str]:
-    modules: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module)
-        elif isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-    return modules
-
-
-@pytest.mark.parametrize(
-    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda path: str(path.relative_to(PACKAGE))
-)
-def test_no_module_imports_from_an_operator_module(path):
-    imported = {module for module in _imported_modules(path) if ".operators" in module}
-
-    assert imported == set(), f"{path.name} imports {imported}: shared rules belong outside operators/"

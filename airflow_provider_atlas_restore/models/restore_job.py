@@ -209,7 +209,7 @@ def secret_links(job: Mapping[str, Any]) -> Iterator[str]:
 
     That is each ``deliveryUrl``, each ``components[].downloadUrl`` and every
     ``privateDownloadDeliveryUrls[].deliveryUrl``, at the top level and in ``components[]``.
-    Masking and redaction both use it, so a kind of link known to one is known to the other.
+    Masking registers what it yields; a test holds redaction to the same fields.
 
     :param job: a restore job as Atlas returned it.
     """
