@@ -11,13 +11,6 @@ import urllib3
 from airflow_provider_atlas_restore.api.responses import AnswerDecodingError
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasTransportError
 
-#: ``requests`` exceptions that mean no usable answer arrived: worth another attempt.
-REQUESTS_TRANSPORT_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 #: Every exception the HTTP clients raise for a request or its answer: each becomes an
 #: :class:`AtlasApiError` (``urllib3`` ones escape ``requests`` while a streamed body is read;
 #: :class:`AnswerDecodingError` comes from the body decoder both clients share).

@@ -184,11 +184,14 @@ class AtlasHook(RestoreJobOperations, SnapshotOperations, BaseHook):
 
     def resolve_group_id(self, group_id: str | None) -> str:
         """
-        Return ``group_id``, or the connection's ``group_id`` extra when it is not given.
+        Return the checked ``group_id``, or the connection's ``group_id`` extra when it is ``None`` or ``""``.
+
+        Any other value that is not a 24-hex id (``0``, ``[]``, ``b""`` included) is an
+        :class:`~airflow_provider_atlas_restore.exceptions.AtlasInputError`, never a silent default.
 
         :param group_id: the project id given by the caller, or ``None``.
         """
-        resolved = group_id or self.config.group_id
+        resolved = validate_group_id_or_default(group_id) or self.config.group_id
         if not resolved:
             raise AtlasInputError(
                 f"No Atlas project id: pass group_id, or set the group_id extra of connection "
@@ -240,7 +243,3 @@ class AtlasHook(RestoreJobOperations, SnapshotOperations, BaseHook):
         """
         request = self.api.get_project_request(self.resolve_group_id(group_id))
         return expect_mapping(request, 200, self.run(request, retry=retry))
-
-    def _project(self, group_id: str | None) -> str:
-        """Return the checked project id: ``group_id``, or the connection's when it is ``None`` or ``""``."""
-        return self.resolve_group_id(validate_group_id_or_default(group_id))

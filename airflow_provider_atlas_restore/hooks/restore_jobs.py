@@ -48,7 +48,7 @@ class RestoreJobOperations(HookOperations):
         :param envelope: ask Atlas for an envelope; it is removed before the page is returned.
         """
         request = self.api.list_restore_jobs_request(
-            self._project(group_id),
+            self.resolve_group_id(group_id),
             cluster_name,
             page_num=page_num,
             items_per_page=items_per_page,
@@ -85,7 +85,7 @@ class RestoreJobOperations(HookOperations):
             ends; fewer when the first page's ``totalCount`` justifies fewer (see
             :func:`~airflow_provider_atlas_restore.api.paging.pass_page_limit`).
         """
-        group = self._project(group_id)
+        group = self.resolve_group_id(group_id)
         path = self.api.restore_jobs_path(group, cluster_name)  # the path alone: no request built
         validate_int_range(page_size, "items_per_page", 1, MAX_ITEMS_PER_PAGE)
         if max_items is not None:
@@ -138,7 +138,9 @@ class RestoreJobOperations(HookOperations):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.get_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.get_restore_job_request(
+            self.resolve_group_id(group_id), cluster_name, restore_job_id
+        )
         return mask_delivery_urls(expect_mapping(request, 200, self.run(request)))
 
     def create_restore_job(
@@ -182,7 +184,9 @@ class RestoreJobOperations(HookOperations):
             oplog_ts=oplog_ts,
             oplog_inc=oplog_inc,
         )
-        request = self.api.create_restore_job_request(self._project(group_id), cluster_name, spec.to_body())
+        request = self.api.create_restore_job_request(
+            self.resolve_group_id(group_id), cluster_name, spec.to_body()
+        )
         job = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
         self.log.info(
             "Created %s restore job %s of cluster %s", spec.delivery_type, job.get("id"), cluster_name
@@ -197,7 +201,9 @@ class RestoreJobOperations(HookOperations):
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        request = self.api.cancel_restore_job_request(self._project(group_id), cluster_name, restore_job_id)
+        request = self.api.cancel_restore_job_request(
+            self.resolve_group_id(group_id), cluster_name, restore_job_id
+        )
         try:
             self.run(request)
         except AtlasApiError as error:

@@ -34,7 +34,7 @@ class SnapshotOperations(HookOperations):
         :param items_per_page: snapshots per page, 1 to 500.
         """
         request = self.api.list_snapshots_request(
-            self._project(group_id),
+            self.resolve_group_id(group_id),
             cluster_name,
             sharded=validate_flag(sharded, "sharded"),
             page_num=page_num,
@@ -52,7 +52,7 @@ class SnapshotOperations(HookOperations):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param sharded: list a sharded cluster's snapshots.
         """
-        group = self._project(group_id)
+        group = self.resolve_group_id(group_id)
         path = self.api.snapshots_path(group, cluster_name, sharded=validate_flag(sharded, "sharded"))
 
         def fetch_page(page_num: int) -> Page:
