@@ -53,6 +53,14 @@ def _has_links(job: RestoreJobResult) -> bool:
     return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
 
 
+def _refuse_a_failed_job(job: RestoreJobResult, where: str) -> None:
+    """Fail the task (no retry can help) when ``job`` failed, was cancelled or expired."""
+    if job.state is not None and job.state.is_failure:
+        raise AirflowFailException(
+            f"{where} is {job.state.value}: there is nothing to download. Create a new download restore job."
+        )
+
+
 def _read_restore_job(data: Mapping[str, Any]) -> RestoreJobResult:
     """Read the sensor's XCom dict, or a job as the Atlas API returns it (its echoed id validated)."""
     if "restore_job_id" not in data and ("deliveryUrl" in data or "id" in data):
@@ -201,11 +209,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         job_id = job.restore_job_id or self.restore_job_id
         cluster_name = job.cluster_name or self.cluster_name
         group_id = job.group_id or self.group_id
-        if job.state is not None and job.state.is_failure:
-            raise AirflowFailException(
-                f"Restore job {job_id} is {job.state.value}: there is nothing to download. "
-                "Create a new download restore job."
-            )
+        _refuse_a_failed_job(job, f"Restore job {job_id}")
         expired = job.expires_at is not None and job.expires_at <= _utcnow()
         if _has_links(job) and not expired and job.state in (None, RestoreJobState.READY):
             return self._file_links(job)
@@ -247,10 +251,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             group_id=group_id,
         )
         where = f"Restore job {job_id} of cluster {cluster_name}"
-        if job.state is not None and job.state.is_failure:
-            raise AirflowFailException(
-                f"{where} is {job.state.value}: there is nothing to download. Create a new download restore job."
-            )
+        _refuse_a_failed_job(job, where)
         if job.state is RestoreJobState.FINISHED:
             raise AirflowFailException(f"{where} is not a download restore job: it has no files to download.")
         if job.state is not RestoreJobState.READY:
