@@ -23,3 +23,9 @@ DOWNLOAD_INITIAL_WAIT = 1.0
 DOWNLOAD_MAX_WAIT = 30.0
 #: The most seconds a download of one file waits between attempts in all.
 DOWNLOAD_MAX_TOTAL_WAIT = 600.0
+#: Bytes per part of a multipart upload to object storage (s3fs and gcsfs write one part at a time).
+DEFAULT_UPLOAD_PART_SIZE = 16 << 20
+#: The smallest part S3 accepts (every part but the last).
+MIN_UPLOAD_PART_SIZE = 5 << 20
+#: The most parts of one S3 multipart upload; the part size grows for files bigger than this many parts.
+MAX_UPLOAD_PARTS = 10_000

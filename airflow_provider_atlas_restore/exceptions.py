@@ -218,6 +218,19 @@ class AtlasDestinationError(AtlasDownloadError):
     """The download destination cannot be created or written."""
 
 
+class AtlasDestinationUnusableError(AtlasDestinationError, AirflowFailException):
+    """
+    The destination cannot be used as configured (no such bucket, no permission, unknown scheme).
+
+    Raised before any download link is spent; a retry of the task cannot help until the
+    configuration changes.
+    """
+
+
+class AtlasDestinationExistsError(AtlasDestinationError, AirflowFailException):
+    """A file to be written already exists and ``if_exists="fail"`` was asked for."""
+
+
 class InsecureDownloadLinkError(AtlasDownloadError, AirflowFailException):
     """A download URL is not https and plain http was not allowed."""
 

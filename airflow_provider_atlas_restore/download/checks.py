@@ -159,12 +159,14 @@ class ProgressLog:
         self._last_time = self.monotonic()
         self._last_bytes = 0
 
-    def update(self, done: int, total: int | None) -> None:
+    def update(self, done: int, total: int | None, uploaded: int | None = None) -> None:
         """
         Log a progress line if the interval has passed since the last one.
 
-        :param done: bytes written so far.
+        :param done: bytes received so far.
         :param total: bytes expected in all, or ``None`` when unknown.
+        :param uploaded: bytes sent to object storage so far (not yet committed), or ``None``
+            for a local file.
         """
         now = self.monotonic()
         elapsed = now - self._last_time
@@ -172,17 +174,21 @@ class ProgressLog:
             return
         speed = (done - self._last_bytes) / elapsed / _MB if elapsed > 0 else 0.0
         self._last_time, self._last_bytes = now, done
+        sent = "" if uploaded is None else f", {uploaded} uploaded (committed once verified)"
         if total:
             self.log.info(
-                "Downloading %s: %d of %d bytes (%.1f%%) at %.1f MB/s",
+                "Downloading %s: %d of %d bytes (%.1f%%) received%s, at %.1f MB/s",
                 self.file_name,
                 done,
                 total,
                 100.0 * done / total,
+                sent,
                 speed,
             )
         else:
-            self.log.info("Downloading %s: %d bytes at %.1f MB/s", self.file_name, done, speed)
+            self.log.info(
+                "Downloading %s: %d bytes received%s, at %.1f MB/s", self.file_name, done, sent, speed
+            )
 
     def average_speed(self, done: int) -> float:
         """

@@ -1,23 +1,44 @@
-"""Where snapshot files go: a local folder or an Airflow object storage folder, written atomically."""
+"""Where snapshot files go: a local folder or an Airflow object storage folder, each written atomically."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-from airflow_provider_atlas_restore.exceptions import AtlasDestinationError
+from airflow_provider_atlas_restore.defaults import DEFAULT_UPLOAD_PART_SIZE
+from airflow_provider_atlas_restore.download.local_file import WRITEBACK_STEP, PartFile, read_file_metadata
+from airflow_provider_atlas_restore.download.object_store import (
+    ObjectStore,
+    StoredFile,
+    describe_storage_error,
+)
+from airflow_provider_atlas_restore.download.object_upload import ObjectUpload, abandon
+from airflow_provider_atlas_restore.exceptions import AtlasDestinationError, AtlasDestinationUnusableError
 
-#: Bytes between two write-backs of a local part file (see :meth:`PartFile._write_back`).
-WRITEBACK_STEP = 64 << 20
+__all__ = [
+    "WRITEBACK_STEP",
+    "DownloadDestination",
+    "DownloadLink",
+    "DownloadResult",
+    "FileWriter",
+    "PartFile",
+    "SnapshotOrigin",
+    "StoredFile",
+    "is_safe_file_name",
+]
+
 #: A file name the destination accepts: one path segment of safe characters, not hidden.
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$")
+#: The key of the write check on object storage: an upload started and aborted, never an object.
+WRITE_CHECK_NAME = ".atlas-write-check"
+_LOCAL_PROTOCOLS = ("file", "local")
 
 
 def is_safe_file_name(name: str) -> bool:
@@ -33,6 +54,47 @@ def is_safe_file_name(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SnapshotOrigin:
+    """
+    What a snapshot file holds, recorded with it as metadata so that it can be checked without the XCom.
+
+    :param restore_job_id: the restore job it was downloaded from.
+    :param snapshot_id: the snapshot it holds, when known.
+    :param cluster_name: the cluster the snapshot is of, when known.
+    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
+    """
+
+    restore_job_id: str
+    snapshot_id: str | None = None
+    cluster_name: str | None = None
+    replica_set: str | None = None
+
+    def to_metadata(self) -> dict[str, str]:
+        """Return the metadata keys and values (those known) set on the file or object."""
+        values = {
+            "atlas-restore-job-id": self.restore_job_id,
+            "atlas-snapshot-id": self.snapshot_id,
+            "atlas-cluster": self.cluster_name,
+            "atlas-replica-set": self.replica_set,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def matches(self, stored: StoredFile) -> bool:
+        """
+        Return whether ``stored`` was written whole from this snapshot (and replica set) by this provider.
+
+        :param stored: a file already at the final name.
+        """
+        recorded = stored.metadata
+        return (
+            stored.sha256 is not None
+            and self.snapshot_id is not None
+            and recorded.get("atlas-snapshot-id") == self.snapshot_id
+            and recorded.get("atlas-replica-set") == self.replica_set
+        )
+
+
+@dataclass(frozen=True)
 class DownloadLink:
     """
     One snapshot file to fetch.
@@ -40,28 +102,32 @@ class DownloadLink:
     :param url: the secret bearer link (never shown in ``repr``, logs or messages).
     :param file_name: the name the file gets in the destination folder.
     :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
+    :param origin: what the file holds, recorded with it as metadata.
     """
 
     url: str = field(repr=False)
     file_name: str
     replica_set: str | None = None
+    origin: SnapshotOrigin | None = None
 
 
 @dataclass(frozen=True)
 class DownloadResult:
     """
-    A file written completely and checked.
+    A file written completely and checked (or found already there with ``if_exists="skip_if_same"``).
 
-    :param path: where it is: a local path or an object storage URI.
+    :param path: where it is: a local path or a full object storage URI (``s3://bucket/key``).
     :param bytes: its length.
     :param sha256: the hex sha256 of its content.
     :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
+    :param kept: it was already there, whole, from the same snapshot, and was not downloaded again.
     """
 
     path: str
     bytes: int
     sha256: str
     replica_set: str | None = None
+    kept: bool = False
 
     def to_xcom(self) -> dict[str, Any]:
         """Return the JSON-ready form returned to XCom (no link in it)."""
@@ -70,6 +136,7 @@ class DownloadResult:
             "bytes": self.bytes,
             "sha256": self.sha256,
             "replica_set": self.replica_set,
+            "kept": self.kept,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,134 +144,147 @@ class DownloadResult:
         return self.to_xcom()
 
 
-class PartFile:
-    """
-    One file being written under a temporary name beside its final name.
-
-    The output stays open across reconnects (object stores cannot append); :meth:`commit`
-    renames it to the final name, :meth:`discard` removes it.
-
-    :param final: the path the finished file gets.
-    :param temp: the temporary path written meanwhile.
-    """
-
-    def __init__(self, final: Path | ObjectStoragePath, temp: Path | ObjectStoragePath) -> None:
-        self.final = final
-        self.temp = temp
-        self._handle: IO[bytes] | Any | None = self._open()
-        self._written = self._writeback_start = self._writeback_end = 0
-        self._can_write_back = self.is_local and hasattr(os, "posix_fadvise")
-
-    def _open(self) -> IO[bytes] | Any:
-        try:
-            return self.temp.open("wb")
-        except OSError as error:
-            raise AtlasDestinationError(f"Cannot write {self.temp}: {error.strerror or error}.") from None
+class FileWriter(Protocol):
+    """A file being written at its destination: nothing is visible at its final name until :meth:`commit`."""
 
     @property
-    def is_local(self) -> bool:
-        """Return whether the file is on the local file system (``pathlib``), not in object storage."""
-        # Not isinstance(self.temp, Path): on Airflow 2.11 ObjectStoragePath is a Path subclass.
-        return not isinstance(self.temp, ObjectStoragePath)
+    def uri(self) -> str:
+        """Return where the finished file is."""
+
+    @property
+    def temp(self) -> Any:
+        """Return what is written meanwhile, for messages."""
+
+    @property
+    def uploaded(self) -> int | None:
+        """Return the bytes already sent to object storage, or ``None`` for a local file."""
+
+    def announce_size(self, total: int | None) -> None:
+        """Take note of the whole length, once the server said it."""
 
     def write(self, data: bytes | memoryview) -> None:
-        """
-        Append ``data`` to the temporary file.
-
-        :param data: the next bytes; a view of a buffer that is reused once this returns is fine.
-        """
-        if self._handle is None:
-            raise AtlasDestinationError(f"{self.temp} is already closed.")
-        # Local files take the view as it is; object storage writers may keep what they are given.
-        self._handle.write(data if self.is_local else bytes(data))
-        self._written += len(data)
-        if self._written - self._writeback_end >= WRITEBACK_STEP and self._can_write_back:
-            self._write_back(self._handle)
-
-    def _write_back(self, handle: IO[bytes]) -> None:
-        """
-        Start writing the bytes so far to disk without waiting, and drop those already written.
-
-        On Linux, ``POSIX_FADV_DONTNEED`` starts the write-back of dirty pages in the range and
-        evicts the clean ones, so the disk works while the download goes on, :meth:`commit`'s
-        fsync has at most about two steps left to wait for, and a snapshot of many GiB does
-        not crowd the worker's page cache. It only advises: the data is safe either way.
-        """
-        handle.flush()
-        start = self._writeback_start
-        os.posix_fadvise(handle.fileno(), start, self._written - start, os.POSIX_FADV_DONTNEED)
-        # Next time, cover this step again: its pages were still being written, now they are clean.
-        self._writeback_start, self._writeback_end = self._writeback_end, self._written
+        """Append the next bytes."""
 
     def restart(self) -> None:
-        """Empty the temporary file, for a download that starts again from byte 0."""
-        self._close()
-        self._handle = self._open()
-        self._written = self._writeback_start = self._writeback_end = 0
+        """Forget what was written, for a download that starts again from byte 0."""
 
-    def commit(self) -> None:
-        """Flush and close the temporary file, then give it its final name (replacing any file there)."""
-        handle = self._handle
-        if handle is not None and self.is_local:
-            handle.flush()
-            os.fsync(handle.fileno())
-        self._close()
-        try:
-            if isinstance(self.temp, ObjectStoragePath):
-                self.temp.rename(self.final)
-            else:
-                os.replace(self.temp, str(self.final))
-        except OSError as error:
-            raise AtlasDestinationError(
-                f"Cannot rename the finished download to {self.final}: {error.strerror or error}."
-            ) from None
+    def commit(self, sha256: str) -> None:
+        """Make the verified file appear whole at its final name."""
 
     def discard(self) -> None:
-        """Close and remove the temporary file; never raises."""
-        # The failure that led here matters more than one while cleaning up.
-        with contextlib.suppress(Exception):
-            self._close()
-        with contextlib.suppress(Exception):
-            self.temp.unlink(missing_ok=True)
-
-    def _close(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle is not None:
-            handle.close()
+        """Remove every trace of the file; never raises."""
 
 
 class DownloadDestination:
     """
-    A folder for snapshot files: a local path, or any Airflow object storage URI (``s3://``, ``file://``).
+    A folder for snapshot files: a local path, or any Airflow object storage URI (``s3://``, ``gs://``).
+
+    Local folders (and ``file://`` URIs) get a hidden temporary file beside the final name,
+    fsynced, then renamed. Object storage gets one uncommitted upload straight to the final
+    key, completed only once the file is verified and aborted otherwise: never a temporary
+    object, never a copy.
 
     :param location: the folder: a local path, a URI, or an ``ObjectStoragePath``.
-    :param conn_id: the Airflow connection for an object storage URI (such as an ``aws`` one).
+    :param conn_id: the Airflow connection for an object storage URI (an ``aws`` or
+        ``google_cloud_platform`` one), as ``ObjectStoragePath`` takes it.
+    :param part_size: bytes per part of an object storage upload.
     """
 
     def __init__(
-        self, location: str | os.PathLike[str] | ObjectStoragePath, conn_id: str | None = None
+        self,
+        location: str | os.PathLike[str] | ObjectStoragePath,
+        conn_id: str | None = None,
+        *,
+        part_size: int = DEFAULT_UPLOAD_PART_SIZE,
     ) -> None:
-        if isinstance(location, ObjectStoragePath):
-            self.folder: Path | ObjectStoragePath = location
-        elif isinstance(location, str) and "://" in location:
-            self.folder = ObjectStoragePath(location, conn_id=conn_id)
-        elif isinstance(location, (str, os.PathLike)) and str(location):
-            self.folder = Path(location).expanduser()
-        else:
-            raise AtlasDestinationError(
-                f"destination={location!r} is not a folder path or an object storage URI."
-            )
+        self.part_size = part_size
+        self.store: ObjectStore | None = None
+        try:
+            if isinstance(location, ObjectStoragePath):
+                folder: Path | ObjectStoragePath = location
+            elif isinstance(location, str) and "://" in location:
+                folder = ObjectStoragePath(location, conn_id=conn_id)
+            elif isinstance(location, (str, os.PathLike)) and str(location):
+                folder = Path(location).expanduser()
+            else:
+                raise AtlasDestinationUnusableError(
+                    f"destination={location!r} is not a folder path or an object storage URI."
+                )
+        except ValueError as error:  # an unknown scheme, or a URI ObjectStoragePath cannot read
+            raise AtlasDestinationUnusableError(
+                f"destination={str(location)[:200]!r} cannot be used: {error}. Use a local folder, "
+                "file://, s3:// (apache-airflow-providers-amazon[s3fs]) or gs:// "
+                "(apache-airflow-providers-google)."
+            ) from None
+        self.folder = folder
+        #: ``file://`` URIs are local folders: they get the local temp-file, fsync and rename.
+        self._local_uri = isinstance(folder, ObjectStoragePath) and folder.protocol in _LOCAL_PROTOCOLS
+        if isinstance(folder, ObjectStoragePath) and not self._local_uri:
+            self.store = self._object_store(folder)
+
+    @staticmethod
+    def _object_store(folder: ObjectStoragePath) -> ObjectStore:
+        try:
+            return ObjectStore(folder.fs, folder.protocol)
+        except (ImportError, ValueError) as error:  # s3fs missing, no file system for the scheme
+            raise AtlasDestinationUnusableError(
+                f"Object storage {folder.protocol}:// cannot be used: {error}."
+            ) from None
 
     def __str__(self) -> str:
-        return str(self.folder)
+        return self.uri_of(None)
+
+    @property
+    def is_local(self) -> bool:
+        """Return whether files go to the local file system (a path or ``file://``)."""
+        return self.store is None
+
+    @property
+    def local_folder(self) -> Path:
+        """Return the local folder (only when :attr:`is_local`)."""
+        folder = self.folder
+        return Path(folder.path) if isinstance(folder, ObjectStoragePath) else folder
+
+    def uri_of(self, name: str | None) -> str:
+        """
+        Return the full location of the file ``name`` (or of the folder): a path, or ``scheme://bucket/key``.
+
+        :param name: a file name, or ``None`` for the folder.
+        """
+        folder = self.folder
+        if not isinstance(folder, ObjectStoragePath):
+            return str(folder / name) if name else str(folder)
+        path = folder.path.rstrip("/")
+        return f"{folder.protocol}://{path}/{name}" if name else f"{folder.protocol}://{path}/"
+
+    def _object_path(self, name: str) -> str:
+        assert isinstance(self.folder, ObjectStoragePath)
+        return f"{self.folder.path.rstrip('/')}/{name}"
+
+    @property
+    def bucket(self) -> str:
+        """Return the bucket (the first segment of the object storage path), for messages."""
+        folder = self.folder
+        if isinstance(folder, ObjectStoragePath) and self.store is not None:
+            return str(folder.path).strip("/").partition("/")[0]
+        return str(folder)
 
     def prepare(self) -> None:
-        """Create the folder if needed and prove it writable with a probe file; raise if it is not."""
-        folder = self.folder
-        probe = folder / f".atlas-write-check-{uuid.uuid4().hex}"
+        """Prove the destination usable before any link is spent; raise with what to check if it is not."""
+        if self.store is None:
+            self._prepare_local()
+        else:
+            self._prepare_object_storage()
+
+    def _prepare_local(self) -> None:
+        """Create the folder if needed and write and remove a probe file in it."""
+        folder = self.local_folder
+        probe = folder / f"{WRITE_CHECK_NAME}-{uuid.uuid4().hex}"
         try:
             if folder.exists() and not folder.is_dir():
-                raise AtlasDestinationError(f"Download destination {folder} exists and is not a folder.")
+                raise AtlasDestinationUnusableError(
+                    f"Download destination {folder} exists and is not a folder."
+                )
             folder.mkdir(parents=True, exist_ok=True)
             with probe.open("wb") as handle:
                 handle.write(b"")
@@ -213,9 +293,67 @@ class DownloadDestination:
             raise
         except (OSError, ValueError) as error:
             reason = getattr(error, "strerror", None) or str(error)
-            raise AtlasDestinationError(
+            raise AtlasDestinationUnusableError(
                 f"Download destination {folder} cannot be created or written: {reason}. "
                 "Choose a folder this worker can write to."
+            ) from None
+
+    def _prepare_object_storage(self) -> None:
+        """
+        Start an upload under the write-check key and abort it: proves the bucket and the right to write.
+
+        No object is ever made (object stores have no folders, and a bucket is never created).
+        """
+        store = self.store
+        assert store is not None
+        path = self._object_path(WRITE_CHECK_NAME)
+        try:
+            store.abort_unfinished_uploads(path)  # left by a check that was killed
+            handle = store.fs.open(path, "wb", autocommit=False, block_size=self.part_size)
+            try:
+                handle.write(b"\0")
+                handle.close()  # starts the upload (S3: a multipart upload; GCS: a resumable session)
+            finally:
+                abandon(handle)
+        except Exception as error:
+            raise AtlasDestinationUnusableError(
+                f"Download destination {self.uri_of(None)} cannot be written: "
+                f"{describe_storage_error(error, self.bucket)}. Nothing was downloaded."
+            ) from None
+
+    def stored(self, name: str) -> StoredFile | None:
+        """
+        Describe the file ``name`` if it is already at its final name, with its recorded metadata.
+
+        :param name: the final file name.
+        """
+        if self.store is None:
+            path = self.local_folder / name
+            if not path.is_file():
+                return None
+            return StoredFile(str(self.uri_of(name)), path.stat().st_size, read_file_metadata(path))
+        try:
+            return self.store.stored(self._object_path(name), self.uri_of(name))
+        except Exception as error:
+            raise AtlasDestinationUnusableError(
+                f"Cannot read {self.uri_of(name)}: {describe_storage_error(error, self.bucket)}."
+            ) from None
+
+    def abort_unfinished_uploads(self, name: str) -> list[str]:
+        """
+        Abort the uploads of ``name`` that an earlier attempt left unfinished; return when each had started.
+
+        :param name: the final file name.
+        """
+        if self.store is None:
+            return []
+        try:
+            return self.store.abort_unfinished_uploads(self._object_path(name))
+        except Exception as error:
+            raise AtlasDestinationError(
+                f"Cannot list or abort the unfinished uploads of {self.uri_of(name)}: "
+                f"{describe_storage_error(error, self.bucket)}. Allow s3:ListBucketMultipartUploads "
+                "and s3:AbortMultipartUpload."
             ) from None
 
     def path(self, name: str) -> Path | ObjectStoragePath:
@@ -226,16 +364,23 @@ class DownloadDestination:
         """
         return self.folder / name
 
-    def open_part(self, name: str) -> PartFile:
+    def open_part(self, name: str, metadata: Mapping[str, str] | None = None) -> FileWriter:
         """
-        Start writing the file ``name`` under a temporary name beside it.
+        Start writing the file ``name``; it appears at its final name only when committed.
 
         :param name: the final file name: one plain path segment (see :func:`is_safe_file_name`).
+        :param metadata: text metadata recorded with it (job, snapshot, cluster, replica set).
         """
         if not is_safe_file_name(name):  # the last guard: callers check names with a clearer error
             raise AtlasDestinationError(
-                f"Refusing to write a file named {name[:80]!r} in {self.folder}: a file name must be one "
+                f"Refusing to write a file named {name[:80]!r} in {self}: a file name must be one "
                 "plain path segment of ASCII letters, digits, '.', '_' and '-', not starting with a dot."
             )
-        temp = self.folder / f".{name}.{uuid.uuid4().hex[:12]}.part"
-        return PartFile(self.folder / name, temp)
+        if self.store is None:
+            folder = self.local_folder
+            temp = folder / f".{name}.{uuid.uuid4().hex[:12]}.part"
+            return PartFile(folder / name, temp, metadata, uri=self.uri_of(name))
+        store = self.store
+        return ObjectUpload(
+            store.fs, self._object_path(name), self.uri_of(name), store, metadata or {}, self.part_size
+        )

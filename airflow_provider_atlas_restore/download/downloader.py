@@ -29,7 +29,7 @@ from airflow_provider_atlas_restore.download.destination import (
     DownloadDestination,
     DownloadLink,
     DownloadResult,
-    PartFile,
+    FileWriter,
 )
 from airflow_provider_atlas_restore.download.pipeline import Chunk, ChunkPipeline, receive
 from airflow_provider_atlas_restore.download.transfer import Interrupted, Transfer
@@ -151,8 +151,9 @@ class SnapshotDownloader:
         mask_link(link.url)
         self.check_link(link)
         progress = ProgressLog(self.log, link.file_name, self.progress_interval, self.monotonic)
+        metadata = link.origin.to_metadata() if link.origin else None
         transfer = Transfer(
-            link, destination.open_part(link.file_name), StreamCheck(link.file_name), progress
+            link, destination.open_part(link.file_name, metadata), StreamCheck(link.file_name), progress
         )
         waited = 0.0
         attempt = 0
@@ -171,20 +172,21 @@ class SnapshotDownloader:
                         transfer.restart()
                     waited += self._wait_before_retry(transfer, interruption, attempt, waited, done)
             transfer.check.finish(transfer.total)
-            transfer.part.commit()
+            transfer.part.commit(transfer.check.sha256)  # only now, verified, does it appear
         except BaseException:
             transfer.part.discard()
             raise
         check = transfer.check
         self.log.info(
-            "Downloaded %s: %d bytes, sha256 %s, %.1f MB/s on average, %d request(s)",
-            transfer.part.final,
+            "Downloaded %s: %d bytes%s, sha256 %s, %.1f MB/s on average, %d request(s)",
+            transfer.part.uri,
             check.bytes,
+            "" if transfer.part.uploaded is None else " uploaded and committed",
             check.sha256,
             progress.average_speed(check.bytes),
             attempt,
         )
-        return DownloadResult(str(transfer.part.final), check.bytes, check.sha256, link.replica_set)
+        return DownloadResult(transfer.part.uri, check.bytes, check.sha256, link.replica_set)
 
     def _wait_before_retry(
         self, transfer: Transfer, interruption: Interrupted, attempt: int, waited: float, done: int
@@ -301,6 +303,7 @@ class SnapshotDownloader:
                 )
                 transfer.restart()
             transfer.total = _content_length(response)
+            transfer.part.announce_size(transfer.total)
             return
         if status == 206:
             found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
@@ -315,6 +318,7 @@ class SnapshotDownloader:
                     restart=True,
                 )
             transfer.total = whole
+            transfer.part.announce_size(whole)
             return
         if status == 416 and offset:
             raise Interrupted("the server refused to resume (416)", restart=True)
@@ -385,10 +389,10 @@ class SnapshotDownloader:
                     return
                 pipeline.put(chunk, release)
                 received += len(chunk)
-                transfer.progress.update(received, total)
+                transfer.progress.update(received, total, part.uploaded)
 
     @staticmethod
-    def _writer(part: PartFile) -> Callable[[Chunk], None]:
+    def _writer(part: FileWriter) -> Callable[[Chunk], None]:
         """Return the write stage: append to the part file, with an error that names the file."""
 
         def write(chunk: Chunk) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from airflow_provider_atlas_restore.download.checks import ProgressLog, StreamCheck
-from airflow_provider_atlas_restore.download.destination import DownloadLink, PartFile
+from airflow_provider_atlas_restore.download.destination import DownloadLink, FileWriter
 
 __all__ = ["Interrupted", "Transfer"]
 
@@ -32,7 +32,7 @@ class Transfer:
     The state of one file's download across its attempts.
 
     :param link: the link and the file name.
-    :param part: the temporary file being written.
+    :param part: the file being written (a local part file or an uncommitted upload).
     :param check: the length, sha256 and gzip check of the bytes so far.
     :param progress: the progress log.
     :param total: the file's whole length, once the server said it.
@@ -41,7 +41,7 @@ class Transfer:
     """
 
     link: DownloadLink
-    part: PartFile
+    part: FileWriter
     check: StreamCheck
     progress: ProgressLog
     total: int | None = None

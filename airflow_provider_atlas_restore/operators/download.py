@@ -19,12 +19,19 @@ from airflow_provider_atlas_restore.defaults import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_CONN_ID,
     DEFAULT_PROGRESS_INTERVAL,
+    DEFAULT_UPLOAD_PART_SIZE,
     DOWNLOAD_INITIAL_WAIT,
     DOWNLOAD_MAX_ATTEMPTS,
     DOWNLOAD_MAX_TOTAL_WAIT,
     DOWNLOAD_MAX_WAIT,
+    MIN_UPLOAD_PART_SIZE,
 )
-from airflow_provider_atlas_restore.exceptions import AtlasDownloadError, AtlasInputError, AtlasResponseError
+from airflow_provider_atlas_restore.exceptions import (
+    AtlasDestinationExistsError,
+    AtlasDownloadError,
+    AtlasInputError,
+    AtlasResponseError,
+)
 from airflow_provider_atlas_restore.masking import is_usable_link, mask_link, mask_links_in
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
 from airflow_provider_atlas_restore.models.result import parse_xcom_text
@@ -35,11 +42,19 @@ from airflow_provider_atlas_restore.models.result import parse_xcom_text
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
-    from airflow_provider_atlas_restore.download.destination import DownloadLink
+    from airflow_provider_atlas_restore.download.destination import (
+        DownloadDestination,
+        DownloadLink,
+        DownloadResult,
+    )
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
 #: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
 _SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
+#: What a value recorded as object metadata may hold (S3 user metadata is ASCII).
+_METADATA_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+#: What ``if_exists`` accepts.
+IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
 
 
 def _utcnow() -> datetime:
@@ -51,6 +66,11 @@ def _has_links(job: RestoreJobResult) -> bool:
     if job.components:
         return all(is_usable_link(component.download_url) for component in job.components)
     return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
+
+
+def _metadata_value(value: str | None) -> str | None:
+    """Return ``value`` if it may be recorded as object metadata as it is, else ``None``."""
+    return value if isinstance(value, str) and _METADATA_VALUE.fullmatch(value) else None
 
 
 def _refuse_a_failed_job(job: RestoreJobResult, where: str) -> None:
@@ -84,17 +104,30 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a sharded cluster.
     Each file streams in chunks with constant memory, resumes after a dropped connection, is
     checked (length, gzip trailer) and hashed (sha256) while it streams, and appears under its
-    final name only when complete. Returns a JSON list of ``{"path", "bytes", "sha256",
-    "replica_set"}``; the links themselves never reach logs, errors or XCom.
+    final name only when complete and verified: in a local folder a hidden temporary file is
+    fsynced and renamed; in object storage (``s3://``, ``gs://``) one uncommitted upload goes
+    straight to the final key and is completed only then (aborted otherwise), with the job,
+    snapshot, cluster and replica set as object metadata and the sha256 added at the end (an
+    S3 object tag). Unfinished uploads an earlier attempt left for the same keys are aborted
+    first. Returns a JSON list of ``{"path", "bytes", "sha256", "replica_set", "kept"}``
+    (``path`` is the full URI in object storage); the links never reach logs, errors or XCom.
 
     :param destination: a local folder, or an Airflow object storage URI such as
-        ``s3://bucket/restores/`` or ``file:///data/restores``. (templated)
+        ``s3://bucket/restores/``, ``gs://bucket/restores/`` or ``file:///data/restores``. (templated)
     :param restore_job: the sensor's XCom dict (or its JSON text), or a job as the API returns it. (templated)
     :param restore_job_id: the restore job id, when ``restore_job`` is not given. (templated)
     :param cluster_name: the cluster of the restore job. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
-    :param destination_conn_id: the Airflow connection for an object storage destination.
+    :param destination_conn_id: the Airflow connection of an object storage destination (an
+        ``aws`` or ``google_cloud_platform`` one), as ``ObjectStoragePath`` uses it. (templated)
+    :param if_exists: what to do with a file already at its final name: ``"replace"`` it
+        (default), ``"skip_if_same"`` (keep it, with no download, when its recorded metadata says
+        it was written whole, with a sha256, from the same snapshot and replica set; else
+        replace it), or ``"fail"`` (before any download link is spent).
+    :param upload_part_size: bytes per part of an object storage upload (default 16 MiB, at
+        least 5 MiB); it grows for files over 10,000 parts. Memory added by a download is about
+        three parts.
     :param allow_http: accept plain-http download links (a local emulator only); the connection
         extra ``allow_http_downloads`` does the same.
     :param file_name_template: a ``str.format`` template for file names, with ``{restore_job_id}``,
@@ -112,6 +145,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         "cluster_name",
         "group_id",
         "destination",
+        "destination_conn_id",
         "atlas_conn_id",
     )
     ui_color = "#13aa52"
@@ -132,6 +166,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         max_attempts: int = DOWNLOAD_MAX_ATTEMPTS,
         retry_initial_wait: float = DOWNLOAD_INITIAL_WAIT,
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
+        if_exists: str = "replace",
+        upload_part_size: int = DEFAULT_UPLOAD_PART_SIZE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -150,6 +186,14 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         self.allow_http = allow_http
         self.file_name_template = file_name_template
         self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
+        if if_exists not in IF_EXISTS_MODES:
+            raise AtlasInputError(
+                f"if_exists={if_exists!r} is not one of {', '.join(map(repr, IF_EXISTS_MODES))}."
+            )
+        self.if_exists = if_exists
+        self.upload_part_size = validate_int_range(
+            upload_part_size, "upload_part_size", MIN_UPLOAD_PART_SIZE, 5 << 30
+        )
         from airflow_provider_atlas_restore.client.retry import RetryPolicy
 
         self.retry = RetryPolicy(
@@ -175,7 +219,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         from airflow_provider_atlas_restore.download.destination import DownloadDestination
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-        destination = DownloadDestination(self.destination, self.destination_conn_id)
+        destination = DownloadDestination(
+            self.destination, self.destination_conn_id, part_size=self.upload_part_size
+        )
         destination.prepare()  # before any request: a bad destination fails fast, with nothing sent
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         hook.sleep = self.sleep
@@ -193,13 +239,74 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             for link in links:
                 mask_link(link.url)
                 downloader.check_link(link)  # every link, before the first byte is written
+            kept = self._files_kept(destination, links)  # before any link is spent
             try:
-                results = [downloader.download(link, destination).to_xcom() for link in links]
+                results = [
+                    kept.get(link.file_name) or self._download(downloader, link, destination)
+                    for link in links
+                ]
             finally:
                 downloader.session.close()
         finally:
             hook.close()
-        return results
+        return [result.to_xcom() for result in results]
+
+    def _files_kept(
+        self, destination: DownloadDestination, links: list[DownloadLink]
+    ) -> dict[str, DownloadResult]:
+        """Apply ``if_exists`` to the files already there: fail, or return those kept, by file name."""
+        from airflow_provider_atlas_restore.download.destination import DownloadResult
+
+        if self.if_exists == "replace":
+            return {}
+        kept: dict[str, DownloadResult] = {}
+        for link in links:
+            stored = destination.stored(link.file_name)
+            if stored is None:
+                continue
+            if self.if_exists == "fail":
+                raise AtlasDestinationExistsError(
+                    f"{stored.uri} already exists and if_exists='fail': nothing was downloaded. Remove "
+                    "it, or use if_exists='replace' or 'skip_if_same'."
+                )
+            if link.origin is not None and link.origin.matches(stored) and stored.sha256 is not None:
+                self.log.info(
+                    "Keeping %s: it already holds snapshot %s (%d bytes, sha256 %s); not downloading it again",
+                    stored.uri,
+                    link.origin.snapshot_id,
+                    stored.bytes,
+                    stored.sha256,
+                )
+                kept[link.file_name] = DownloadResult(
+                    stored.uri, stored.bytes, stored.sha256, link.replica_set, kept=True
+                )
+            else:
+                self.log.info(
+                    "%s exists but its metadata does not show it whole from snapshot %s (recorded: %s): "
+                    "replacing it",
+                    stored.uri,
+                    link.origin.snapshot_id if link.origin else "(unknown)",
+                    {
+                        key: value
+                        for key, value in stored.metadata.items()
+                        if key.startswith(("atlas-", "sha"))
+                    }
+                    or "nothing",
+                )
+        return kept
+
+    def _download(
+        self, downloader: Any, link: DownloadLink, destination: DownloadDestination
+    ) -> DownloadResult:
+        """Abort what an earlier attempt left unfinished for this file, then download it."""
+        for started in destination.abort_unfinished_uploads(link.file_name):
+            self.log.warning(
+                "Aborted an unfinished upload of %s that an earlier attempt left (started %s)",
+                destination.uri_of(link.file_name),
+                started,
+            )
+        result: DownloadResult = downloader.download(link, destination)
+        return result
 
     def _links(self, hook: AtlasHook) -> list[DownloadLink]:
         """Return the files to download, from the XCom value or fresh from the API."""
@@ -267,7 +374,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
         ``from_server`` says the job came from the Atlas API (a bad value is a server fault), not XCom.
         """
-        from airflow_provider_atlas_restore.download.destination import DownloadLink
+        from airflow_provider_atlas_restore.download.destination import DownloadLink, SnapshotOrigin
 
         job_id = job.restore_job_id or self.restore_job_id
         if not job_id:
@@ -282,7 +389,13 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             if replica_set is not None:
                 self._check_replica_set(job, job_id, replica_set, index, from_server=from_server)
             name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
-            links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set))
+            origin = SnapshotOrigin(
+                restore_job_id=job_id,
+                snapshot_id=_metadata_value(job.snapshot_id),
+                cluster_name=_metadata_value(job.cluster_name or self.cluster_name),
+                replica_set=replica_set,
+            )
+            links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set, origin=origin))
         names = [link.file_name for link in links]
         if len(set(names)) != len(names):
             raise AtlasInputError(

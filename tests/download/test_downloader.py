@@ -275,7 +275,7 @@ def test_progress_is_logged_at_most_once_per_interval(tmp_path, log_text):
     chunks = -(-len(payload) // (64 * 1024))
     assert len(lines) == chunks // 5
     assert f"of {len(payload)} bytes (" in lines[0]
-    assert "%) at " in lines[0]
+    assert "%) received, at " in lines[0]
     assert lines[0].split(" at ")[1].startswith("0.1 MB/s")  # 5 chunks of 64 KiB in 5 s
 
 

@@ -129,7 +129,7 @@ def test_sensor_xcom_rendered_as_python_text_is_accepted(emu, group_id, connect,
 def test_xcom_value_is_json_with_no_link(emu, group_id, connect, tmp_path):
     job = ready_job(emu, group_id)
     results = run(tmp_path, restore_job=sensor_xcom(job, group_id))
-    assert set(results[0]) == {"path", "bytes", "sha256", "replica_set"}
+    assert set(results[0]) == {"path", "bytes", "sha256", "replica_set", "kept"}
     text = json.dumps(results)
     assert "/backup/download/" not in text
     assert emu.base_url not in text
@@ -292,6 +292,7 @@ def test_templated_fields():
         "cluster_name",
         "group_id",
         "destination",
+        "destination_conn_id",
         "atlas_conn_id",
     }
 
