@@ -71,7 +71,8 @@ INSTALLED_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)-http-$(HTTP_PROVI
 .PHONY: install-bench bench
 
 $(eval $(call virtualenv,$(VENV_BENCH),$(INSTALLED_BENCH),-e . "apache-airflow==$(AIRFLOW_VERSION)" \
-	"apache-airflow-providers-http==$(HTTP_PROVIDER_VERSION)" "pyinstrument>=5" "psutil>=5.9"))
+	"apache-airflow-providers-http==$(HTTP_PROVIDER_VERSION)" "pyinstrument>=5" "psutil>=5.9" \
+	"moto[server]>=5" "s3fs" "apache-airflow-providers-amazon[s3fs]" "boto3"))
 
 install-bench: $(INSTALLED_BENCH)
 

@@ -26,6 +26,12 @@ MODULES: dict[str, tuple[bool, float]] = {
     "fig_imports": (False, 240.0),
     "fig_triggers": (True, 540.0),
     "fig_download": (True, 480.0),
+    "fig_s3_upload": (True, 900.0),
+}
+#: archive sizes the emulator is seeded with, per module (a 1 MiB one for the others)
+ARCHIVE_SIZES: dict[str, tuple[int, ...]] = {
+    "fig_download": (1 << 30, 2 << 30, 256 << 20),
+    "fig_s3_upload": (1 << 30,),
 }
 
 
@@ -75,8 +81,7 @@ def run_module(name: str, runs: int, extra_args: list[str]) -> tuple[list[dict[s
     env = {**os.environ, "AIRFLOW_HOME": str(WORK / "airflow_home"), "PYTHONUNBUFFERED": "1"}
     emulator = None
     if needs_emulator:
-        sizes = (1 << 30, 2 << 30, 256 << 20) if name == "fig_download" else (1 << 20,)
-        emulator = EmulatorProcess(sizes=sizes)
+        emulator = EmulatorProcess(sizes=ARCHIVE_SIZES.get(name, (1 << 20,)))
         env.update(emulator.env())
     started = time.monotonic()
     try:
