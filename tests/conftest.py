@@ -277,3 +277,63 @@ def run_as_a_user(command: list[str], cwd: Path, **environment: str) -> subproce
     env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
     env.update(environment)
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=280, check=False)
+
+
+# --- GCS server (gcp-storage-emulator) ---
+#: The Airflow connection id the attached gcsfs file system answers to (no connection is defined).
+GCS_TEST_CONN_ID = "atlas_test_gcs"
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Any:
+    """Return a started :class:`~tests.gcs_server.GcsEmulatorServer` on loopback, for the whole session."""
+    pytest.importorskip("gcp_storage_emulator", reason="gcp-storage-emulator is not installed")
+    pytest.importorskip("gcsfs", reason="gcsfs is not installed")
+    from tests.gcs_server import GcsEmulatorServer
+
+    server = GcsEmulatorServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gcs_bucket(gcs_server: Any) -> str:
+    """Create a bucket of a fresh name on the GCS server and return its name."""
+    import uuid
+
+    return str(gcs_server.create_bucket(f"atlas-test-{uuid.uuid4().hex[:16]}"))
+
+
+def _airflow_object_store_module() -> Any:
+    """Return Airflow's module holding ``attach`` and its store cache (3.x: task SDK; 2.11: airflow.io)."""
+    from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.io import store
+    else:
+        from airflow.io import store
+    return store
+
+
+@pytest.fixture
+def gcs_object_storage(gcs_server: Any) -> Any:
+    """
+    Attach a fresh gcsfs file system on the GCS server to Airflow as ``gs`` with conn id ``atlas_test_gcs``.
+
+    ``ObjectStoragePath("gs://BUCKET/...", conn_id="atlas_test_gcs")`` (or
+    ``"gs://atlas_test_gcs@BUCKET/..."``) then reaches the server. Give the conn id: on
+    Airflow 3.x a ``gs://`` path without one sends most operations to a gcsfs of its own making,
+    not to this one. Returns the attached file system; detached after the test.
+    """
+    store = _airflow_object_store_module()
+    alias = f"gs-{GCS_TEST_CONN_ID}"
+    # attach() returns an already cached store unchanged, so a fresh one needs the cache entry gone.
+    # Airflow has no public detach: removing the entry from its store cache is the only way.
+    store._STORE_CACHE.pop(alias, None)
+    file_system = gcs_server.file_system()
+    store.attach(protocol="gs", conn_id=GCS_TEST_CONN_ID, fs=file_system)
+    yield file_system
+    store._STORE_CACHE.pop(alias, None)
+
+
+# --- end GCS server (gcp-storage-emulator) ---
