@@ -67,7 +67,7 @@ clean:
 HTTP_PROVIDER_VERSION ?= 6.3.0
 VENV_BENCH ?= .venv-bench
 BIN_BENCH := $(VENV_BENCH)/bin
-INSTALLED_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)-http-$(HTTP_PROVIDER_VERSION)
+INSTALLED_BENCH := $(VENV_BENCH)/.installed-$(AIRFLOW_VERSION)-http-$(HTTP_PROVIDER_VERSION)-s3
 .PHONY: install-bench bench
 
 $(eval $(call virtualenv,$(VENV_BENCH),$(INSTALLED_BENCH),-e . "apache-airflow==$(AIRFLOW_VERSION)" \

@@ -3,8 +3,10 @@ Fetch the newest MongoDB Atlas snapshot of a cluster as files.
 
 Creates a download restore of the cluster's newest completed snapshot, waits in the triggerer
 until Atlas has prepared the download links, downloads every file (one per replica set on a
-sharded cluster) into the folder or object storage URI given by the ``destination`` param, and
-reports what was written: path, size and sha256.
+sharded cluster) into the folder or object storage URI given by the ``destination`` param
+(with ``destination_conn_id``, an ``aws`` or ``google_cloud_platform`` connection, for
+``s3://`` or ``gs://``), and reports what was written: path (a full URI in object storage),
+size and sha256. In object storage each object appears only once whole and verified.
 
 Set the connection ``mongodb_atlas_default`` (see the README); `make demo` runs this DAG
 against the bundled Atlas emulator.
@@ -33,6 +35,11 @@ with DAG(
             type="string",
             description="A local folder or an object storage URI (s3://..., gs://..., file://...).",
         ),
+        "destination_conn_id": Param(
+            "",
+            type="string",
+            description="The Airflow connection of an s3:// or gs:// destination (empty: none).",
+        ),
     },
 ) as dag:
     create_restore = AtlasCreateRestoreJobOperator(
@@ -55,6 +62,7 @@ with DAG(
         task_id="download",
         restore_job=wait_for_download.output,
         destination="{{ params.destination }}",
+        destination_conn_id="{{ params.destination_conn_id }}",
     )
 
     @task

@@ -13,6 +13,7 @@ from airflow_provider_atlas_restore.testing import AtlasEmulator
 from airflow_provider_atlas_restore.testing.dag_runs import load_dag, run_dag
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
 from tests.conftest import EXAMPLE_DAGS
+from tests.storage_servers import object_keys, unfinished_uploads
 
 
 def test_example_dags_parse_without_errors():
@@ -62,3 +63,24 @@ def test_pipeline_deferred_while_waiting(airflow_database, live_emulator, tmp_pa
 
     # The first look found the job pending, so the sensor deferred and the trigger polled.
     assert live_emulator.stats.count(route="get_restore_job", status=200) >= 3
+
+
+def test_pipeline_downloads_the_newest_snapshot_into_s3(
+    airflow_database, live_emulator, s3_server, s3_bucket, aws_connection
+):
+    destination = f"s3://{s3_bucket}/restores/"
+    run_conf = {"destination": destination, "destination_conn_id": aws_connection}
+
+    result = run_dag(EXAMPLE_DAGS, "atlas_snapshot_download", run_conf)
+
+    assert result.state == "success", result.task_states
+    (entry,) = result.xcom["download"]
+    key = f"restores/restore-{result.xcom['create_restore']['id']}.tar.gz"
+    assert entry["path"] == f"s3://{s3_bucket}/{key}"
+    client = s3_server.client()
+    assert object_keys(client, s3_bucket) == [key]
+    assert unfinished_uploads(client, s3_bucket) == []
+    data = client.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["bytes"], entry["sha256"])
+    tags = client.get_object_tagging(Bucket=s3_bucket, Key=key)["TagSet"]
+    assert {"Key": "sha256", "Value": entry["sha256"]} in tags

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 from airflow.providers.common.compat.sdk import ObjectStoragePath
 
@@ -20,6 +20,12 @@ from airflow_provider_atlas_restore.download.object_store import (
     describe_storage_error,
 )
 from airflow_provider_atlas_restore.download.object_upload import ObjectUpload, abandon
+from airflow_provider_atlas_restore.download.snapshot_files import (
+    DownloadLink,
+    DownloadResult,
+    FileWriter,
+    SnapshotOrigin,
+)
 from airflow_provider_atlas_restore.exceptions import AtlasDestinationError, AtlasDestinationUnusableError
 
 __all__ = [
@@ -33,6 +39,8 @@ __all__ = [
     "StoredFile",
     "is_safe_file_name",
 ]
+
+log = logging.getLogger(__name__)
 
 #: A file name the destination accepts: one path segment of safe characters, not hidden.
 _SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$")
@@ -51,128 +59,6 @@ def is_safe_file_name(name: str) -> bool:
     :param name: the proposed file name.
     """
     return isinstance(name, str) and bool(_SAFE_FILE_NAME.fullmatch(name))
-
-
-@dataclass(frozen=True)
-class SnapshotOrigin:
-    """
-    What a snapshot file holds, recorded with it as metadata so that it can be checked without the XCom.
-
-    :param restore_job_id: the restore job it was downloaded from.
-    :param snapshot_id: the snapshot it holds, when known.
-    :param cluster_name: the cluster the snapshot is of, when known.
-    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
-    """
-
-    restore_job_id: str
-    snapshot_id: str | None = None
-    cluster_name: str | None = None
-    replica_set: str | None = None
-
-    def to_metadata(self) -> dict[str, str]:
-        """Return the metadata keys and values (those known) set on the file or object."""
-        values = {
-            "atlas-restore-job-id": self.restore_job_id,
-            "atlas-snapshot-id": self.snapshot_id,
-            "atlas-cluster": self.cluster_name,
-            "atlas-replica-set": self.replica_set,
-        }
-        return {key: value for key, value in values.items() if value}
-
-    def matches(self, stored: StoredFile) -> bool:
-        """
-        Return whether ``stored`` was written whole from this snapshot (and replica set) by this provider.
-
-        :param stored: a file already at the final name.
-        """
-        recorded = stored.metadata
-        return (
-            stored.sha256 is not None
-            and self.snapshot_id is not None
-            and recorded.get("atlas-snapshot-id") == self.snapshot_id
-            and recorded.get("atlas-replica-set") == self.replica_set
-        )
-
-
-@dataclass(frozen=True)
-class DownloadLink:
-    """
-    One snapshot file to fetch.
-
-    :param url: the secret bearer link (never shown in ``repr``, logs or messages).
-    :param file_name: the name the file gets in the destination folder.
-    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
-    :param origin: what the file holds, recorded with it as metadata.
-    """
-
-    url: str = field(repr=False)
-    file_name: str
-    replica_set: str | None = None
-    origin: SnapshotOrigin | None = None
-
-
-@dataclass(frozen=True)
-class DownloadResult:
-    """
-    A file written completely and checked (or found already there with ``if_exists="skip_if_same"``).
-
-    :param path: where it is: a local path or a full object storage URI (``s3://bucket/key``).
-    :param bytes: its length.
-    :param sha256: the hex sha256 of its content.
-    :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
-    :param kept: it was already there, whole, from the same snapshot, and was not downloaded again.
-    """
-
-    path: str
-    bytes: int
-    sha256: str
-    replica_set: str | None = None
-    kept: bool = False
-
-    def to_xcom(self) -> dict[str, Any]:
-        """Return the JSON-ready form returned to XCom (no link in it)."""
-        return {
-            "path": self.path,
-            "bytes": self.bytes,
-            "sha256": self.sha256,
-            "replica_set": self.replica_set,
-            "kept": self.kept,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return :meth:`to_xcom` (the former name, kept for existing callers)."""
-        return self.to_xcom()
-
-
-class FileWriter(Protocol):
-    """A file being written at its destination: nothing is visible at its final name until :meth:`commit`."""
-
-    @property
-    def uri(self) -> str:
-        """Return where the finished file is."""
-
-    @property
-    def temp(self) -> Any:
-        """Return what is written meanwhile, for messages."""
-
-    @property
-    def uploaded(self) -> int | None:
-        """Return the bytes already sent to object storage, or ``None`` for a local file."""
-
-    def announce_size(self, total: int | None) -> None:
-        """Take note of the whole length, once the server said it."""
-
-    def write(self, data: bytes | memoryview) -> None:
-        """Append the next bytes."""
-
-    def restart(self) -> None:
-        """Forget what was written, for a download that starts again from byte 0."""
-
-    def commit(self, sha256: str) -> None:
-        """Make the verified file appear whole at its final name."""
-
-    def discard(self) -> None:
-        """Remove every trace of the file; never raises."""
 
 
 class DownloadDestination:
@@ -203,7 +89,7 @@ class DownloadDestination:
             if isinstance(location, ObjectStoragePath):
                 folder: Path | ObjectStoragePath = location
             elif isinstance(location, str) and "://" in location:
-                folder = ObjectStoragePath(location, conn_id=conn_id)
+                folder = ObjectStoragePath(location, conn_id=conn_id or None)
             elif isinstance(location, (str, os.PathLike)) and str(location):
                 folder = Path(location).expanduser()
             else:
@@ -307,8 +193,9 @@ class DownloadDestination:
         store = self.store
         assert store is not None
         path = self._object_path(WRITE_CHECK_NAME)
+        with contextlib.suppress(Exception):  # left by a check that was killed; optional
+            store.abort_unfinished_uploads(path)
         try:
-            store.abort_unfinished_uploads(path)  # left by a check that was killed
             handle = store.fs.open(path, "wb", autocommit=False, block_size=self.part_size)
             try:
                 handle.write(b"\0")
@@ -349,6 +236,14 @@ class DownloadDestination:
             return []
         try:
             return self.store.abort_unfinished_uploads(self._object_path(name))
+        except PermissionError as error:  # the download can go on; say what it could not do
+            log.warning(
+                "Cannot look for unfinished uploads of %s that an earlier attempt may have left (%s): "
+                "allow the connection s3:ListBucketMultipartUploads and s3:AbortMultipartUpload",
+                self.uri_of(name),
+                error,
+            )
+            return []
         except Exception as error:
             raise AtlasDestinationError(
                 f"Cannot list or abort the unfinished uploads of {self.uri_of(name)}: "

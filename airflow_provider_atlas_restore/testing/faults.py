@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 __all__ = ["ROUTE_NAMES", "Fault", "FaultKind", "FaultRegistry"]
 
-FaultKind = Literal["status", "html", "reset", "delay", "insert_job", "remove_job", "cut"]
+FaultKind = Literal["status", "html", "reset", "delay", "insert_job", "remove_job", "cut", "corrupt"]
 
 #: Names accepted by ``route=`` in faults and stats ("*" matches all of them).
 ROUTE_NAMES = (
@@ -84,14 +84,15 @@ class FaultRegistry:
             (create a new restore job on the request's cluster, then answer), ``remove_job``
             (remove ``job_id`` or the newest job of the request's cluster, then answer),
             ``cut`` (send headers with the full Content-Length, ``after_bytes`` bytes of the
-            body, then close).
+            body, then close), ``corrupt`` (send the whole body with the byte at offset
+            ``after_bytes`` of the body flipped: a download whose bytes are damaged on the way).
         :param count: how many matching requests it acts on; None for all of them.
         :param skip: let this many matching requests through first (e.g. ``skip=1`` acts
             from the second request on).
         :param status: HTTP status for ``status`` and ``html`` faults.
         :param retry_after: seconds for a ``Retry-After`` header (``status`` faults).
         :param seconds: sleep for ``delay`` faults.
-        :param after_bytes: body bytes sent before a ``cut``.
+        :param after_bytes: body bytes sent before a ``cut``; the body offset of the byte a ``corrupt`` flips.
         :param method: only match this HTTP method.
         :param job_id: job to remove for ``remove_job``.
         """

@@ -15,6 +15,7 @@ import socketserver
 import struct
 import sys
 import threading
+from collections.abc import Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
@@ -152,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
             if denied is not None:
                 return denied, False, None
         answer: Answer | None = None
-        reset, cut = False, None
+        reset, cut, corrupt_at = False, None, None
         for fault in app.faults.take(route, req.method):
             if fault.kind == "delay":
                 app.stopping.wait(fault.seconds)
@@ -162,10 +163,14 @@ class _Handler(BaseHTTPRequestHandler):
                 reset = True
             elif fault.kind == "cut":
                 cut = fault.after_bytes
+            elif fault.kind == "corrupt":
+                corrupt_at = fault.after_bytes
             elif fault.kind in ("status", "html") and answer is None:
                 answer = _fault_answer(fault, req.path.lstrip("/"))
         if answer is None:
             answer = self._serve(app, route, req)
+        if corrupt_at is not None and answer.stream is not None:
+            answer.stream = _flip_byte(answer.stream, corrupt_at)
         return answer, reset, cut
 
     def _serve(self, app: App, route: str, req: Request) -> Answer:
@@ -345,3 +350,15 @@ class HttpServer:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
+
+
+def _flip_byte(chunks: Iterator[bytes], offset: int) -> Iterator[bytes]:
+    """Yield ``chunks`` with the byte at ``offset`` of the whole stream inverted."""
+    start = 0
+    for chunk in chunks:
+        if start <= offset < start + len(chunk):
+            damaged = bytearray(chunk)
+            damaged[offset - start] ^= 0xFF
+            chunk = bytes(damaged)
+        start += len(chunk)
+        yield chunk

@@ -7,10 +7,7 @@ import os
 import tarfile
 import traceback
 import uuid
-from collections.abc import Iterator
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, redact
@@ -21,85 +18,11 @@ from airflow_provider_atlas_restore.download.downloader import (
     InsecureDownloadLinkError,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.models import RestoreJob
-from airflow_provider_atlas_restore.operators import download as download_module
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
 from tests.download_fixtures import served_sha256
+from tests.operators.download_helpers import CLUSTER, SHARDED, ready_job, run, sensor_xcom
 
-CONN_ID = "atlas_emulator"
-CLUSTER = "Cluster0"
-SHARDED = "Sharded0"
-
-
-@pytest.fixture
-def emu() -> Iterator[AtlasEmulator]:
-    # A seed of its own: links differ from other tests', so masking done there cannot help here.
-    emulator = AtlasEmulator(clock=ManualClock(), seed=uuid.uuid4().hex)
-    with emulator:
-        yield emulator
-
-
-@pytest.fixture
-def group_id(emu: AtlasEmulator) -> str:
-    gid = emu.add_project()
-    emu.add_cluster(gid, CLUSTER)
-    emu.add_cluster(gid, SHARDED, sharded=True, shards=2)
-    return gid
-
-
-@pytest.fixture
-def connect(emu: AtlasEmulator, group_id: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Define the emulator connection, with or without the allow_http_downloads extra."""
-
-    def define(allow_http_downloads: bool = True) -> str:
-        connection = emu.connection(group_id=group_id)
-        connection["extra"]["allow_http_downloads"] = allow_http_downloads
-        monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
-        return CONN_ID
-
-    define()
-    return define
-
-
-@pytest.fixture(autouse=True)
-def emulator_time(emu: AtlasEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Judge link expiry by the emulator's manual clock, not by the wall clock."""
-    monkeypatch.setattr(
-        download_module, "_utcnow", lambda: datetime.fromtimestamp(emu.clock.now(), tz=timezone.utc)
-    )
-
-
-def ready_job(
-    emu: AtlasEmulator, group_id: str, cluster: str = CLUSTER, size: int = 300_000
-) -> dict[str, Any]:
-    snapshot = emu.add_snapshot(group_id, cluster, size_bytes=size)
-    return emu.add_restore_job(group_id, cluster, snapshot_id=snapshot["id"])
-
-
-def sensor_xcom(job: dict[str, Any], group_id: str, cluster: str = CLUSTER) -> dict[str, Any]:
-    """Return the restore-job sensor's XCom value for ``job``."""
-    view = RestoreJob.from_api(job)
-    return {
-        "restore_job_id": view.id,
-        "cluster_name": cluster,
-        "group_id": group_id,
-        "delivery_type": view.delivery_type,
-        "state": view.state.value,
-        "snapshot_id": view.snapshot_id,
-        "expires_at": view.expires_at.isoformat() if view.expires_at else None,
-        "delivery_urls": view.delivery_urls,
-        "components": [
-            {"replica_set_name": c.replica_set_name, "download_url": c.download_url} for c in view.components
-        ],
-    }
-
-
-def run(destination: Path | str, **arguments: Any) -> list[dict[str, Any]]:
-    arguments.setdefault("atlas_conn_id", CONN_ID)
-    operator = AtlasDownloadSnapshotOperator(task_id="download", destination=str(destination), **arguments)
-    operator.sleep = lambda seconds: None
-    return operator.execute(context={})  # type: ignore[arg-type]
+pytestmark = pytest.mark.usefixtures("emulator_time")
 
 
 def test_sensor_xcom_downloads_the_replica_set_archive(emu, group_id, connect, tmp_path):
