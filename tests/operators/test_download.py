@@ -17,7 +17,7 @@ from airflow_provider_atlas_restore.download.downloader import (
     AtlasDownloadError,
     InsecureDownloadLinkError,
 )
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasDestinationUnusableError, AtlasInputError
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from tests.download_fixtures import served_sha256
 from tests.operators.download_helpers import CLUSTER, SHARDED, ready_job, run, sensor_xcom
@@ -233,3 +233,10 @@ def test_download_of_a_job_as_the_api_returns_it_masks_its_private_links(
     for link in private:
         assert link not in redact(link)
         assert all(link not in redact(line) for line in logs.splitlines())
+
+
+def test_an_unknown_storage_scheme_fails_before_any_request(emu, group_id, connect, tmp_path):
+    job = ready_job(emu, group_id)
+    with pytest.raises(AtlasDestinationUnusableError, match=r"nosuchscheme://.*cannot be used"):
+        run("nosuchscheme://bucket/restores/", restore_job=sensor_xcom(job, group_id))
+    assert emu.stats.count() == 0
