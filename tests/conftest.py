@@ -337,3 +337,139 @@ def gcs_object_storage(gcs_server: Any) -> Any:
 
 
 # --- end GCS server (gcp-storage-emulator) ---
+
+
+# --- S3 servers (moto) ---
+# Real S3 servers on loopback (tests/storage_servers.py): one moto per session for most tests, one
+# enforcing IAM for permission tests, and a byte-counting proxy. Each connection fixture has its
+# own conn id and drops Airflow's cached store for it before and after, so no two fixtures (nor two
+# tests) ever share a file system bound to another endpoint or other credentials.
+import uuid  # noqa: E402  (the S3 block keeps its imports with it)
+from collections.abc import Iterator  # noqa: E402
+
+from tests.storage_servers import (  # noqa: E402
+    CountingProxy,
+    MotoS3Server,
+    MotoS3ServerWithIam,
+    forget_object_stores,
+    object_keys,
+    unfinished_uploads,
+)
+
+#: The ``aws`` connection to the session's moto server (default credentials).
+S3_CONN_ID = "atlas_test_s3"
+#: The ``aws`` connection to the session's moto server through the test's counting proxy.
+S3_COUNTED_CONN_ID = "atlas_test_s3_counted"
+#: The ``aws`` connections to the IAM moto server, as its admin and as its read-only user.
+S3_ADMIN_CONN_ID = "atlas_test_s3_admin"
+S3_READ_ONLY_CONN_ID = "atlas_test_s3_read_only"
+
+
+def define_aws_connection(monkeypatch: pytest.MonkeyPatch, conn_id: str, value: str) -> None:
+    """Set ``AIRFLOW_CONN_<CONN_ID>`` (inherited by subprocesses) and drop any store cached for it."""
+    forget_object_stores(conn_id)
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
+
+
+def new_bucket(client: Any) -> str:
+    """Create a bucket with a name no other test uses; return the name."""
+    name = f"atlas-test-{uuid.uuid4().hex[:16]}"
+    client.create_bucket(Bucket=name)
+    return name
+
+
+def remove_bucket(client: Any, bucket: str) -> None:
+    """Abort the bucket's unfinished uploads, delete its objects, then the bucket (moto keeps them in memory)."""
+    for upload in unfinished_uploads(client, bucket):
+        client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+    keys = object_keys(client, bucket)
+    for start in range(0, len(keys), 1000):
+        batch = [{"Key": key} for key in keys[start : start + 1000]]
+        client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    client.delete_bucket(Bucket=bucket)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3Server]:
+    """Return the session's moto S3 server (default credentials accepted); stopped at the end."""
+    server = MotoS3Server(tmp_path_factory.mktemp("moto-s3")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: MotoS3Server) -> Iterator[str]:
+    """Return the name of a new empty bucket on ``s3_server``; removed with its contents after the test."""
+    client = s3_server.client()
+    bucket = new_bucket(client)
+    yield bucket
+    remove_bucket(client, bucket)
+
+
+@pytest.fixture
+def aws_connection(s3_server: MotoS3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Define the ``aws`` connection ``atlas_test_s3`` to ``s3_server``; return its conn id."""
+    define_aws_connection(monkeypatch, S3_CONN_ID, s3_server.connection_json())
+    yield S3_CONN_ID
+    forget_object_stores(S3_CONN_ID)
+
+
+@pytest.fixture
+def s3_counting_proxy(s3_server: MotoS3Server) -> Iterator[CountingProxy]:
+    """Return a started :class:`~tests.storage_servers.CountingProxy` in front of ``s3_server``; stopped after."""
+    proxy = CountingProxy(s3_server.port).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def aws_counting_connection(
+    s3_server: MotoS3Server, s3_counting_proxy: CountingProxy, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Define the ``aws`` connection ``atlas_test_s3_counted`` through ``s3_counting_proxy``; return its id."""
+    value = s3_server.connection_json(endpoint_url=s3_counting_proxy.endpoint_url)
+    define_aws_connection(monkeypatch, S3_COUNTED_CONN_ID, value)
+    yield S3_COUNTED_CONN_ID
+    forget_object_stores(S3_COUNTED_CONN_ID)
+
+
+@pytest.fixture(scope="session")
+def s3_server_with_iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoS3ServerWithIam]:
+    """Return a second moto server that enforces IAM, with ``.admin`` and ``.read_only`` credentials."""
+    server = MotoS3ServerWithIam.start(tmp_path_factory.mktemp("moto-s3-iam"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def iam_s3_bucket(s3_server_with_iam: MotoS3ServerWithIam) -> Iterator[str]:
+    """Return the name of a new empty bucket on ``s3_server_with_iam`` (made by the admin); removed after."""
+    client = s3_server_with_iam.admin_client()
+    bucket = new_bucket(client)
+    yield bucket
+    remove_bucket(client, bucket)
+
+
+@pytest.fixture
+def aws_admin_connection(
+    s3_server_with_iam: MotoS3ServerWithIam, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Define the ``aws`` connection ``atlas_test_s3_admin`` (every action allowed); return its id."""
+    value = s3_server_with_iam.server.connection_json(s3_server_with_iam.admin)
+    define_aws_connection(monkeypatch, S3_ADMIN_CONN_ID, value)
+    yield S3_ADMIN_CONN_ID
+    forget_object_stores(S3_ADMIN_CONN_ID)
+
+
+@pytest.fixture
+def aws_read_only_connection(
+    s3_server_with_iam: MotoS3ServerWithIam, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Define the ``aws`` connection ``atlas_test_s3_read_only`` (s3:GetObject, s3:ListBucket); return its id."""
+    value = s3_server_with_iam.server.connection_json(s3_server_with_iam.read_only)
+    define_aws_connection(monkeypatch, S3_READ_ONLY_CONN_ID, value)
+    yield S3_READ_ONLY_CONN_ID
+    forget_object_stores(S3_READ_ONLY_CONN_ID)
+
+
+# --- S3 servers (moto) ---
