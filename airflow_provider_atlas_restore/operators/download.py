@@ -101,8 +101,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     Download a ready Atlas snapshot restore (a ``download`` restore job) into a folder.
 
     Give it the XCom dict of the restore-job sensor (``restore_job``), or a ``restore_job_id`` and
-    ``cluster_name``, whose links are then resolved fresh from the API (links expire and are
-    single-use). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
+    ``cluster_name``. Links are resolved fresh from the API by job id (they expire and are
+    single-use) unless the XCom value holds usable ones (the sensor's ``include_delivery_urls``). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
     ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a sharded cluster.
     Each file streams in chunks with constant memory, resumes after a dropped connection, is
     checked (length, gzip trailer) and hashed (sha256) while it streams, and appears under its

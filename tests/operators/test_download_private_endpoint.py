@@ -113,9 +113,3 @@ def test_a_malformed_endpoint_id_is_refused_before_any_request(emu, group_id, tm
     with pytest.raises(AtlasInputError, match="'endpoint-1' is not a private endpoint id"):
         run(tmp_path, restore_job_id="a" * 24, cluster_name=CLUSTER, **arguments)
     assert emu.stats.count() == 0
-
-
-def test_private_endpoint_id_is_templated():
-    from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-
-    assert "private_endpoint_id" in AtlasDownloadSnapshotOperator.template_fields
