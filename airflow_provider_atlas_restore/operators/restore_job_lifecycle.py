@@ -76,6 +76,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     :param oplog_ts: oplog timestamp to restore to, with ``oplog_inc`` (pointInTime). (templated)
     :param oplog_inc: operation number within ``oplog_ts`` (pointInTime). (templated)
     :param confirm_overwrite: must be ``True`` for automated and pointInTime restores.
+    :param allow_fallback_snapshot: let ``"latest"`` choose a fallback snapshot (``snapshotType:
+        fallback``, which Atlas warns may hold inconsistent data); by default they are skipped.
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
     """
 
@@ -106,6 +108,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         oplog_ts: int | str | None = None,
         oplog_inc: int | str | None = None,
         confirm_overwrite: bool = False,
+        allow_fallback_snapshot: bool = False,
         atlas_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
@@ -129,6 +132,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self.oplog_ts = oplog_ts
         self.oplog_inc = oplog_inc
         self.confirm_overwrite = confirm_overwrite
+        self.allow_fallback_snapshot = allow_fallback_snapshot
         self.atlas_conn_id = atlas_conn_id
 
     def _spec(self, snapshot_id: str | None) -> RestoreJobSpec:
@@ -156,7 +160,11 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         try:
             group = hook.resolve_group_id(self.group_id or None)
             if choose_latest:
-                spec = spec.with_snapshot(hook.latest_completed_snapshot(self.cluster_name, group)["id"])
+                latest = hook.latest_completed_snapshot(
+                    self.cluster_name, group, allow_fallback_snapshot=self.allow_fallback_snapshot
+                )
+                spec = spec.with_snapshot(latest["id"])
+            hook.check_point_in_time_restore(self.cluster_name, spec, group)  # before the POST
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
