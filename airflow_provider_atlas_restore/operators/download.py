@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -31,7 +30,6 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasDestinationExistsError,
     AtlasDownloadError,
     AtlasInputError,
-    AtlasResponseError,
 )
 from airflow_provider_atlas_restore.masking import REDACTED_URL, is_usable_link, mask_link, mask_links_in
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
@@ -51,10 +49,6 @@ if TYPE_CHECKING:
     )
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-#: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
-_SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
-#: What a value recorded as object metadata may hold (S3 user metadata is ASCII).
-_METADATA_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 #: What ``if_exists`` accepts.
 IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
 
@@ -68,11 +62,6 @@ def _has_links(job: RestoreJobResult) -> bool:
     if job.components:
         return all(is_usable_link(component.download_url) for component in job.components)
     return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
-
-
-def _metadata_value(value: str | None) -> str | None:
-    """Return ``value`` if it may be recorded as object metadata as it is, else ``None``."""
-    return value if isinstance(value, str) and _METADATA_VALUE.fullmatch(value) else None
 
 
 def _refuse_a_failed_job(job: RestoreJobResult, where: str) -> None:
@@ -403,88 +392,13 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         return self._file_links(job, from_server=True)
 
     def _file_links(self, job: RestoreJobResult, *, from_server: bool = False) -> list[DownloadLink]:
-        """
-        Name one file per link: per replica set on a sharded cluster, else one for the job.
+        """Name one file per link (see :func:`~airflow_provider_atlas_restore.download.file_names.name_snapshot_files`)."""
+        from airflow_provider_atlas_restore.download.file_names import name_snapshot_files
 
-        ``from_server`` says the job came from the Atlas API (a bad value is a server fault), not XCom.
-        """
-        from airflow_provider_atlas_restore.download.destination import DownloadLink, SnapshotOrigin
-
-        job_id = job.restore_job_id or self.restore_job_id
-        if not job_id:
-            raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")
-        job_id = validate_object_id(job_id, "restore_job_id")  # it becomes part of each file name
-        if job.components:
-            pairs = [(c.replica_set_name, c.download_url or "") for c in job.components]
-        else:
-            pairs = [(None, url) for url in job.delivery_urls]
-        links: list[DownloadLink] = []
-        for index, (replica_set, url) in enumerate(pairs, start=1):
-            if replica_set is not None:
-                self._check_replica_set(job, job_id, replica_set, index, from_server=from_server)
-            name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
-            origin = SnapshotOrigin(
-                restore_job_id=job_id,
-                snapshot_id=_metadata_value(job.snapshot_id),
-                cluster_name=_metadata_value(job.cluster_name or self.cluster_name),
-                replica_set=replica_set,
-            )
-            links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set, origin=origin))
-        names = [link.file_name for link in links]
-        if len(set(names)) != len(names):
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} gives several files the same name "
-                f"({', '.join(names)}): include {{replica_set}} or {{index}}."
-            )
-        return links
-
-    @staticmethod
-    def _check_replica_set(
-        job: RestoreJobResult, job_id: str, replica_set: str, index: int, *, from_server: bool
-    ) -> None:
-        """Refuse a replica set name that is not a safe part of a file name, blaming where it came from."""
-        if len(replica_set) <= 128 and _SAFE_REPLICA_SET_NAME.fullmatch(replica_set):
-            return
-        why = (
-            f"the replica set name of component {index} is not a safe part of a file name: only "
-            "ASCII letters, digits, '_', '-' and single dots between them are accepted"
+        return name_snapshot_files(
+            job,
+            restore_job_id=self.restore_job_id,
+            cluster_name=self.cluster_name,
+            file_name_template=self.file_name_template,
+            from_server=from_server,
         )
-        if from_server:
-            raise AtlasResponseError(
-                status=200,
-                method="GET",
-                path=f"clusters/{job.cluster_name}/backup/restoreJobs/{job_id}",
-                reason="OK",
-                detail=f"{why}. Nothing was downloaded",
-            )
-        raise AtlasInputError(f"restore_job: {why}. Nothing was downloaded.")
-
-    def _file_name(
-        self, job: RestoreJobResult, job_id: str, replica_set: str | None, index: int, *, several: bool
-    ) -> str:
-        safe_set = replica_set or ""
-        if self.file_name_template is None:
-            suffix = f"-{safe_set}" if safe_set else (f"-{index}" if several else "")
-            return f"restore-{job_id}{suffix}.tar.gz"
-        try:
-            name = self.file_name_template.format(
-                restore_job_id=job_id,
-                replica_set=safe_set,
-                index=index,
-                cluster_name=job.cluster_name or self.cluster_name or "",
-                snapshot_id=job.snapshot_id or "",
-            )
-        except (KeyError, IndexError, ValueError) as error:
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} cannot be filled: {error!r}. Use "
-                "{restore_job_id}, {replica_set}, {index}, {cluster_name} and {snapshot_id}."
-            ) from None
-        from airflow_provider_atlas_restore.download.destination import is_safe_file_name
-
-        if not is_safe_file_name(name):
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} gives {name!r}: it must be a plain "
-                "file name, with no folder part, of ASCII letters, digits, '.', '_' and '-', not "
-                "starting with a dot."
-            )
-        return name
