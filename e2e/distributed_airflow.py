@@ -40,6 +40,11 @@ def distributed_env(folder: WorkFolder, api_port: int, postgres: Postgres, redis
 
     No connection comes from the environment: they are in the metadata database (Fernet-encrypted),
     and tasks and triggers read them through the api-server like on any distributed deployment.
+
+    :param folder: the run's work folder.
+    :param api_port: the api-server's port.
+    :param postgres: the metadata database.
+    :param redis: the broker.
     """
     env = airflow_env(folder, api_port, connection="")
     del env["AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT"]
@@ -106,14 +111,20 @@ class Worker:
         return self.airflow_home / "logs"
 
     def create(self, dags: Path) -> None:
-        """Make the folders; copy the DAG files and the host-name module in."""
+        """Make the folders; copy the DAG files and the host-name module in.
+
+        :param dags: the DAGs folder to copy.
+        """
         for path in (self.home, self.tmp, self.cwd, self.airflow_home, self.python_path):
             path.mkdir(parents=True)
         shutil.copytree(dags, self.dags)
         shutil.copy(HOSTNAME_MODULE, self.python_path / HOSTNAME_MODULE.name)
 
     def env(self, shared: dict[str, str]) -> dict[str, str]:
-        """The shared settings, with this worker's own folders and host name."""
+        """The shared settings, with this worker's own folders and host name.
+
+        :param shared: the settings every component has.
+        """
         return {
             **shared,
             "HOME": str(self.home),
@@ -126,14 +137,23 @@ class Worker:
         }
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, attempt: int) -> Path | None:
-        """The log file of one attempt of a task on this worker, if the worker wrote one."""
+        """The log file of one attempt of a task on this worker, if the worker wrote one.
+
+        :param dag_id: the DAG.
+        :param run_id: the DAG run.
+        :param task_id: the task.
+        :param attempt: the try number.
+        """
         run_folder = self.task_logs / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
         found = sorted(run_folder.glob(f"attempt={attempt}.log")) if run_folder.is_dir() else []
         return found[0] if found else None
 
 
 def make_workers(folder: WorkFolder) -> list[Worker]:
-    """The two workers' folders, each under the work folder, nothing shared between them."""
+    """The two workers' folders, each under the work folder, nothing shared between them.
+
+    :param folder: the run's work folder (holding the DAGs to copy).
+    """
     workers = [Worker(name, folder.root / name) for name in WORKER_NAMES]
     for worker in workers:
         worker.create(folder.dags)
@@ -141,7 +161,11 @@ def make_workers(folder: WorkFolder) -> list[Worker]:
 
 
 def start_worker(components: Components, worker: Worker) -> Component:
-    """Start ``airflow celery worker`` for ``worker``: one task at a time, queue ``default``, no log server."""
+    """Start ``airflow celery worker`` for ``worker``: one task at a time, queue ``default``, no log server.
+
+    :param components: where to start it.
+    :param worker: its folders and name.
+    """
     argv = [
         *AIRFLOW,
         "celery",
@@ -157,13 +181,19 @@ def start_worker(components: Components, worker: Worker) -> Component:
 
 
 def worker_ready(component: Component) -> bool:
-    """Whether the worker's log says Celery is consuming."""
+    """Whether the worker's log says Celery is consuming.
+
+    :param component: the started worker.
+    """
     text = component.log_path.read_text(errors="replace")
     return " ready." in text
 
 
 def processes_of(worker: Worker) -> list[psutil.Process]:
-    """Every living process (not a zombie) whose environment names ``worker``: its whole tree."""
+    """Every living process (not a zombie) whose environment names ``worker``: its whole tree.
+
+    :param worker: the worker.
+    """
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
@@ -176,7 +206,11 @@ def processes_of(worker: Worker) -> list[psutil.Process]:
 
 @contextlib.contextmanager
 def private_file(path: Path, text: str) -> Iterator[Path]:
-    """A file readable by the runner only, removed afterwards."""
+    """A file readable by the runner only, removed afterwards.
+
+    :param path: where (a new file).
+    :param text: its content.
+    """
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as stream:
         stream.write(text)
@@ -187,7 +221,12 @@ def private_file(path: Path, text: str) -> Iterator[Path]:
 
 
 def connections_file_text(atlas_uri: str, key_pair: dict[str, Any], s3_connection: dict[str, Any]) -> str:
-    """The JSON that ``airflow connections import`` reads: Atlas (service account, key pair) and S3."""
+    """The JSON that ``airflow connections import`` reads: Atlas (service account, key pair) and S3.
+
+    :param atlas_uri: the service account's connection URI.
+    :param key_pair: the key pair's connection.
+    :param s3_connection: the S3 connection.
+    """
     return json.dumps(
         {
             ATLAS_CONN_ID: atlas_uri,

@@ -38,7 +38,10 @@ class TakenMessage:
 
 
 def taken_messages(redis: Redis) -> list[TakenMessage]:
-    """Every message in the ``unacked`` hash, with the task instance of its workload."""
+    """Every message in the ``unacked`` hash, with the task instance of its workload.
+
+    :param redis: the broker.
+    """
     lines = [line for line in redis.cli("HGETALL", UNACKED_KEY).splitlines() if line]  # none: one empty line
     messages = []
     for tag, raw in zip(lines[0::2], lines[1::2], strict=True):  # tag, value, tag, value...
@@ -65,7 +68,12 @@ def _taken(payload: dict[str, Any], taken_at: float) -> TakenMessage:
 
 
 def message_of_try(redis: Redis, task_id: str, try_number: int) -> TakenMessage:
-    """The unacknowledged message of ``task_id``'s try ``try_number``; fail when there is none."""
+    """The unacknowledged message of ``task_id``'s try ``try_number``; fail when there is none.
+
+    :param redis: the broker.
+    :param task_id: the task.
+    :param try_number: the try.
+    """
     messages = taken_messages(redis)
     for message in messages:
         if message.task_id == task_id and message.try_number == try_number:
@@ -74,7 +82,13 @@ def message_of_try(redis: Redis, task_id: str, try_number: int) -> TakenMessage:
 
 
 def redeliver_when_expired(run: Run, redis: Redis, message: TakenMessage, visibility_timeout: float) -> None:
-    """Once ``message`` is older than the visibility timeout, run kombu's ``restore_visible`` on the broker."""
+    """Once ``message`` is older than the visibility timeout, run kombu's ``restore_visible`` on the broker.
+
+    :param run: the run (its time budget).
+    :param redis: the broker.
+    :param message: the message to wait for.
+    :param visibility_timeout: the broker's, in seconds.
+    """
     from kombu import Connection
 
     wait = message.taken_at + visibility_timeout + 1 - time.time()
@@ -91,6 +105,11 @@ def wait_for_redelivery(run: Run, worker: Worker, message: TakenMessage, timeout
 
     Airflow gives each try a new task-instance id, so the old try's workload names one that is gone
     (404 ``not_found``); a try still running elsewhere is refused too (409, or Celery's Ignore).
+
+    :param run: the run.
+    :param worker: the worker that gets it.
+    :param message: the message.
+    :param timeout: seconds to wait.
     """
     log = run.components.named(worker.name).log_path
     received = f"execute_workload[{message.celery_id}] received"

@@ -10,7 +10,12 @@ from run_context import Run
 
 
 def wait_for_streaming(run: Run, workers: list[Worker], s3: S3) -> tuple[Worker, UploadInFlight]:
-    """Wait until the download runs on a worker and S3 has parts of its unfinished upload."""
+    """Wait until the download runs on a worker and S3 has parts of its unfinished upload.
+
+    :param run: the run.
+    :param workers: both workers.
+    :param s3: the destination.
+    """
     by_name = {worker.name: worker for worker in workers}
 
     def streaming() -> tuple[Worker, UploadInFlight] | None:
@@ -32,6 +37,10 @@ def kill_download_worker(run: Run, workers: list[Worker], s3: S3) -> tuple[Worke
     """SIGKILL the worker running the download, mid-stream; check nothing of it survives.
 
     Returns the killed worker, the other one and the upload the kill left unfinished.
+
+    :param run: the run.
+    :param workers: both workers.
+    :param s3: the destination.
     """
     steps = run.steps
     worker, upload = wait_for_streaming(run, workers, s3)
@@ -55,7 +64,11 @@ def kill_download_worker(run: Run, workers: list[Worker], s3: S3) -> tuple[Worke
 
 
 def wait_for_retry(run: Run, survivor: Worker) -> None:
-    """Wait until try 1 is failed for want of heartbeats and try 2 runs on the surviving worker."""
+    """Wait until try 1 is failed for want of heartbeats and try 2 runs on the surviving worker.
+
+    :param run: the run.
+    :param survivor: the worker left running.
+    """
     steps = run.steps
 
     def failed_first_try() -> str | None:

@@ -19,7 +19,10 @@ FIRST_EVENT = "::group::Pre Execute"
 
 
 def check_first_try_tasks(run: Run) -> None:
-    """Every task but the download succeeded at its first try (the sensor resumed, it was not retried)."""
+    """Every task but the download succeeded at its first try (the sensor resumed, it was not retried).
+
+    :param run: the run.
+    """
     for task_id in (CREATE_TASK, SENSOR_TASK, REPORT_TASK):
         ti = run.api.task_instance(run.run_id, task_id)
         if not ti or ti["state"] != "success" or ti["try_number"] != 1:
@@ -28,7 +31,10 @@ def check_first_try_tasks(run: Run) -> None:
 
 
 def download_tries(run: Run) -> list[dict[str, Any]]:
-    """The download task's tries, from ``/taskInstances/{task}/tries``, oldest first."""
+    """The download task's tries, from ``/taskInstances/{task}/tries``, oldest first.
+
+    :param run: the run.
+    """
     path = f"/api/v2/dags/{DAG_ID}/dagRuns/{run.run_id}/taskInstances/{DOWNLOAD_TASK}/tries"
     body = run.api.get(path) or {}
     tries: list[dict[str, Any]] = sorted(body.get("task_instances") or [], key=lambda ti: ti["try_number"])
@@ -36,7 +42,12 @@ def download_tries(run: Run) -> list[dict[str, Any]]:
 
 
 def check_tries(run: Run, killed: Worker, survivor: Worker) -> list[str]:
-    """Two tries: the first failed on the killed worker, the second succeeded on the other."""
+    """Two tries: the first failed on the killed worker, the second succeeded on the other.
+
+    :param run: the run.
+    :param killed: the worker killed mid-download.
+    :param survivor: the other worker.
+    """
     tries = download_tries(run)
     seen = [(ti["try_number"], ti["state"], ti["hostname"]) for ti in tries]
     expected = [(1, "failed", killed.name), (2, "success", survivor.name)]
@@ -50,7 +61,10 @@ def check_tries(run: Run, killed: Worker, survivor: Worker) -> list[str]:
 
 
 def check_heartbeat_timeout_event(run: Run) -> str:
-    """The scheduler recorded that try 1 stopped heartbeating (how Airflow noticed the dead worker)."""
+    """The scheduler recorded that try 1 stopped heartbeating (how Airflow noticed the dead worker).
+
+    :param run: the run.
+    """
     query = f"dag_id={DAG_ID}&task_id={DOWNLOAD_TASK}&event={quote('heartbeat timeout')}"
     body = run.api.get(f"/api/v2/eventLogs?{query}") or {}
     events = [e for e in body.get("event_logs") or [] if e.get("run_id") in (run.run_id, None)]
@@ -61,7 +75,13 @@ def check_heartbeat_timeout_event(run: Run) -> str:
 
 
 def check_task_logs(run: Run, killed: Worker, survivor: Worker, uri: str) -> list[str]:
-    """Try 1 ran only on the killed worker, try 2 only on the other, and it aborted the leftover upload."""
+    """Try 1 ran only on the killed worker, try 2 only on the other, and it aborted the leftover upload.
+
+    :param run: the run.
+    :param killed: the worker killed mid-download.
+    :param survivor: the other worker.
+    :param uri: the object the kill left unfinished.
+    """
     first = killed.task_log(DAG_ID, run.run_id, DOWNLOAD_TASK, 1)
     second = survivor.task_log(DAG_ID, run.run_id, DOWNLOAD_TASK, 2)
     if first is None:
@@ -96,12 +116,21 @@ def _events(log: Path) -> list[str]:
 
 
 def count_lines(log: Path, *needles: str) -> int:
-    """How many lines of ``log`` hold every one of ``needles``."""
+    """How many lines of ``log`` hold every one of ``needles``.
+
+    :param log: the log file.
+    :param needles: the strings a line must hold.
+    """
     return sum(all(n in line for n in needles) for line in log.read_text(errors="replace").splitlines())
 
 
 def check_one_transfer_a_try(emulator_log: Path, moto_log: Path, key: str) -> str:
-    """The link was fetched once a try and the key's upload started once a try: nothing ran a third time."""
+    """The link was fetched once a try and the key's upload started once a try: nothing ran a third time.
+
+    :param emulator_log: the emulator's request log.
+    :param moto_log: moto's request log.
+    :param key: ``bucket/key`` of the snapshot file.
+    """
     fetched = count_lines(emulator_log, '"GET /backup/download/', ' HTTP/1.1" 200')
     cut = count_lines(emulator_log, "client went away after ")
     uploads = count_lines(moto_log, f'"POST /{key}?uploads ')

@@ -33,7 +33,10 @@ class Sentinels:
     link_tokens: list[str] = field(default_factory=list)
 
     def found_in(self, text: str) -> list[str]:
-        """The names of the sentinels ``text`` holds (``link token`` for any token)."""
+        """The names of the sentinels ``text`` holds (``link token`` for any token).
+
+        :param text: what to search.
+        """
         names = [name for name, value in self.secrets.items() if value and value in text]
         if any(token in text for token in self.link_tokens):
             names.append("link token")
@@ -41,13 +44,20 @@ class Sentinels:
 
 
 def link_tokens(emulator_log: Path) -> list[str]:
-    """The tokens of the download links the emulator served, from its request log."""
+    """The tokens of the download links the emulator served, from its request log.
+
+    :param emulator_log: the emulator's ``--verbose`` log.
+    """
     text = emulator_log.read_text(errors="replace")
     return sorted(set(_LINK_TOKEN.findall(text)))
 
 
 def dump_hits(dump: str, sentinels: Sentinels) -> tuple[list[str], int, int]:
-    """Search a ``pg_dump``: the leaks (table and sentinel), rows read, and links in the sensor's XCom."""
+    """Search a ``pg_dump``: the leaks (table and sentinel), rows read, and links in the sensor's XCom.
+
+    :param dump: the plain-SQL dump.
+    :param sentinels: what to look for.
+    """
     leaks: list[str] = []
     table = None
     rows = links_in_sensor_xcom = 0
@@ -79,7 +89,10 @@ def _with_bytea_decoded(row: str) -> str:
 
 
 def redis_values(redis: Redis) -> dict[str, str]:
-    """Every key of the broker with its value as text (Celery's base64 message bodies decoded)."""
+    """Every key of the broker with its value as text (Celery's base64 message bodies decoded).
+
+    :param redis: the broker.
+    """
     values = {}
     for key in redis.cli("--scan").splitlines():
         kind = redis.cli("TYPE", key).strip()
@@ -119,7 +132,12 @@ def _bodies(document: Any) -> Iterator[str]:
 
 
 def log_hits(folders: list[Path], sentinels: Sentinels, skip: set[str]) -> tuple[list[str], int]:
-    """Search every log file below ``folders`` (but the files named in ``skip``): leaks, files read."""
+    """Search every log file below ``folders`` (but the files named in ``skip``): leaks, files read.
+
+    :param folders: where the logs are.
+    :param sentinels: what to look for.
+    :param skip: file names not to search.
+    """
     leaks = []
     files = 0
     for folder in folders:
@@ -136,7 +154,14 @@ def log_hits(folders: list[Path], sentinels: Sentinels, skip: set[str]) -> tuple
 def scan_for_secrets(
     postgres: Postgres, redis: Redis, sentinels: Sentinels, log_folders: list[Path], skip_logs: set[str]
 ) -> list[str]:
-    """Search the database dump, the broker and the logs; fail on any leak; return the summary lines."""
+    """Search the database dump, the broker and the logs; fail on any leak; return the summary lines.
+
+    :param postgres: the metadata database.
+    :param redis: the broker.
+    :param sentinels: what to look for.
+    :param log_folders: where the logs are.
+    :param skip_logs: log file names not to search (the emulator's).
+    """
     if not sentinels.link_tokens:
         raise E2EFailure("the emulator's log shows no download link served: nothing to look for")
     dump = postgres.dump()

@@ -28,7 +28,10 @@ DATABASE_USER = "airflow"
 
 
 def postgres_program(name: str) -> str:
-    """The path of a PostgreSQL program (Debian keeps them in /usr/lib/postgresql/VERSION/bin)."""
+    """The path of a PostgreSQL program (Debian keeps them in /usr/lib/postgresql/VERSION/bin).
+
+    :param name: e.g. ``initdb``.
+    """
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=_version_key)
     path = found[-1] if found else shutil.which(name)
     if path is None:
@@ -60,7 +63,11 @@ def server_user() -> str | None:
 
 
 def private_folder(prefix: str, user: str | None) -> Path:
-    """A new temporary folder (mode 0700) owned by ``user`` (or the runner)."""
+    """A new temporary folder (mode 0700) owned by ``user`` (or the runner).
+
+    :param prefix: the folder name's start.
+    :param user: its owner (None: the runner).
+    """
     folder = Path(tempfile.mkdtemp(prefix=prefix)).resolve()
     if user is not None:
         entry = pwd.getpwnam(user)
@@ -78,7 +85,10 @@ class Postgres:
     password: str
 
     def url(self, driver: str = "postgresql+psycopg2") -> str:
-        """The SQLAlchemy URL of the Airflow database."""
+        """The SQLAlchemy URL of the Airflow database.
+
+        :param driver: the SQLAlchemy dialect and driver.
+        """
         return f"{driver}://{DATABASE_USER}:{self.password}@{LOOPBACK}:{self.port}/{DATABASE}"
 
     def client_env(self) -> dict[str, str]:
@@ -108,7 +118,12 @@ class Postgres:
 
 
 def start_postgres(components: Components, deadline: Deadline, user: str | None) -> Postgres:
-    """``initdb`` a cluster in a new temp folder, start it on a free loopback port, create Airflow's database."""
+    """``initdb`` a cluster in a new temp folder, start it on a free loopback port, create Airflow's database.
+
+    :param components: where to start it.
+    :param deadline: the run's time budget.
+    :param user: the user to run it as (None: the runner).
+    """
     root = private_folder("atlas-dist-postgres-", user)
     data, sockets = root / "data", root / "sockets"
     password = secrets.token_urlsafe(18)
@@ -175,17 +190,28 @@ class Redis:
 
     @property
     def url(self) -> str:
-        """The broker URL, database 0."""
+        """The broker URL, database 0.
+
+        :param driver: the SQLAlchemy dialect and driver.
+        """
         return f"redis://{LOOPBACK}:{self.port}/0"
 
     def cli(self, *args: str) -> str:
-        """Run ``redis-cli ARGS`` against this server (raw output) and return its output."""
+        """Run ``redis-cli ARGS`` against this server (raw output) and return its output.
+
+        :param args: the command and its arguments.
+        """
         program = shutil.which("redis-cli") or "/usr/bin/redis-cli"
         return _run([program, "-h", LOOPBACK, "-p", str(self.port), "--raw", *args], None, "redis-cli")
 
 
 def start_redis(components: Components, deadline: Deadline, user: str | None) -> Redis:
-    """Start ``redis-server`` on a free loopback port, no snapshots, no append-only file."""
+    """Start ``redis-server`` on a free loopback port, no snapshots, no append-only file.
+
+    :param components: where to start it.
+    :param deadline: the run's time budget.
+    :param user: the user to run it as (None: the runner).
+    """
     program = shutil.which("redis-server") or "/usr/bin/redis-server"
     if not Path(program).is_file():
         raise E2EFailure("redis-server is not installed (Debian: apt-get install redis-server)")

@@ -45,7 +45,10 @@ class S3:
 
 
 def start_s3(log_folder: Path) -> S3:
-    """Start moto's server (its log in ``log_folder``) and create the bucket; random credentials."""
+    """Start moto's server (its log in ``log_folder``) and create the bucket; random credentials.
+
+    :param log_folder: where moto.log goes.
+    """
     credentials = S3Credentials("atlas-distributed-key", f"atlas-distributed-secret-{secrets.token_hex(12)}")
     server = MotoS3Server(log_folder).start()
     try:
@@ -71,6 +74,8 @@ def upload_in_flight(s3: S3) -> UploadInFlight | None:
     """The first unfinished multipart upload of a snapshot file that has parts, if there is one.
 
     The operator's write check (a tiny upload to ``.atlas-write-check``, aborted at once) does not count.
+
+    :param s3: the destination.
     """
     from botocore.exceptions import ClientError
 
@@ -109,6 +114,9 @@ def read_object(s3: S3, key: str) -> tuple[str, int, int]:
     """Read the object through gzip and tar to its end: ``(sha256, bytes, tar members)``.
 
     gzip checks its CRC-32 and length at the end, so this also proves the archive is whole.
+
+    :param s3: the destination.
+    :param key: the object's key.
     """
     body = s3.client.get_object(Bucket=BUCKET, Key=key)["Body"]
     reader = _HashingReader(body)
@@ -133,6 +141,7 @@ def read_object(s3: S3, key: str) -> tuple[str, int, int]:
 def check_bucket(s3: S3, files: list[dict[str, Any]], wanted: dict[str, str]) -> list[str]:
     """The bucket holds exactly the downloaded files, whole, with their sha256 tag and metadata.
 
+    :param s3: the destination.
     :param files: the download task's XCom (path, bytes, sha256 of each file).
     :param wanted: the metadata each object must have (job, snapshot, cluster).
     """

@@ -1,29 +1,21 @@
 """
 Distributed test: the example pipeline on PostgreSQL, Redis, two Celery workers and S3, through two crashes.
 
-``make test-distributed`` runs this script. On 127.0.0.1 only, it starts a private PostgreSQL
-cluster (``initdb`` in a temp folder, run as an unprivileged user) as the metadata database,
-Redis (no persistence) as the Celery broker, moto's S3 server as the download destination, the
-bundled Atlas emulator (with a service account), and Airflow's api-server, scheduler,
-dag-processor, one triggerer and two Celery workers. Each worker has its own ``HOME``, ``TMPDIR``,
-working directory, ``AIRFLOW_HOME`` (task logs) and copy of the DAGs, and reports its own host
-name; the connections are in the metadata database, read by tasks and triggers through the
-api-server. Every task may be retried once (``[core] default_task_retries``), and a task that
-stops heartbeating is failed after 20 s (``[scheduler] task_instance_heartbeat_timeout``).
-Then it:
+``make test-distributed`` runs this script (docs/testing.md, "The distributed test"). On 127.0.0.1
+only it starts a private PostgreSQL cluster (the metadata database), Redis (the Celery broker),
+moto's S3 server (the destination), the Atlas emulator, and Airflow's api-server, scheduler,
+dag-processor, a triggerer and two Celery workers, each worker with its own ``HOME``, ``TMPDIR``,
+working directory, ``AIRFLOW_HOME`` and host name. Then it:
 
-1. triggers ``atlas_snapshot_download`` with ``destination`` an ``s3://`` prefix;
-2. waits until the sensor is deferred and its trigger runs, SIGKILLs the triggerer's process group,
-   starts a new triggerer and waits until it has taken the trigger over;
-3. waits until the download streams (S3 lists an unfinished multipart upload with parts), then
-   SIGKILLs the worker running it: its process group and its task process's own group; that
-   worker stays down;
-4. waits until the scheduler has failed try 1 for want of heartbeats and try 2 runs on the other
-   worker, and until the DAG run succeeds;
-5. proves: tries and their hosts, the scheduler's heartbeat-timeout event, each attempt's log on
-   its own worker (the second aborting the upload the first left), the bucket (one whole object
-   per file, sha256 == XCom == tag, metadata, nothing else, no unfinished upload), and a secret
-   scan of ``pg_dump``, the Redis keyspace and the logs.
+1. triggers ``atlas_snapshot_download`` into ``s3://``; once the sensor is deferred, SIGKILLs the
+   triggerer and starts another, which must take the trigger over;
+2. once the download streams (S3 lists parts of its unfinished upload), SIGKILLs the worker running
+   it, the task's own process group included; that worker stays down;
+3. waits for the heartbeat timeout to fail try 1, for try 2 on the other worker and the run's
+   success; lets the broker redeliver try 1's unacknowledged message, which Airflow must refuse;
+4. proves the tries and their hosts, each attempt's log on its own worker (the second aborting
+   the upload the first left), the bucket (one whole object per file, sha256 == XCom == tag,
+   nothing else), and a secret scan of ``pg_dump``, the Redis keyspace and the logs.
 
 Everything it started is stopped by process id, also on failure or interruption. The last line
 is ``distributed: 1 passed, 0 failed`` or ``distributed: 0 passed, 1 failed``; exit status 0 or 1.
@@ -104,20 +96,18 @@ class Deployment:
 
     run: Run
     folders: list[Path] = field(default_factory=list)  # the servers' own, outside the work folder
-    s3: S3 | None = None
-    services: Services | None = None
+    s3: S3 | None = None  # not one of the components: stopped by its own pid
     workers: list[Worker] = field(default_factory=list)
-
-    def worker(self, name: str) -> Worker:
-        """The worker called ``name``."""
-        return next(worker for worker in self.workers if worker.name == name)
 
 
 # -- set-up ----------------------------------------------------------------------------------------
 
 
 def start_services(deployment: Deployment) -> Services:
-    """Start PostgreSQL, Redis, S3 and the Atlas emulator."""
+    """Start PostgreSQL, Redis, S3 and the Atlas emulator.
+
+    :param deployment: the run so far.
+    """
     run, steps = deployment.run, deployment.run.steps
     user = server_user()
     postgres = start_postgres(run.components, run.deadline, user)
@@ -140,12 +130,15 @@ def start_services(deployment: Deployment) -> Services:
         f"snapshot, downloads ready {run.settings.ready_after:g} s after a restore starts"
     )
     steps.mark("services up")
-    deployment.services = Services(postgres, redis, s3, emulator)
-    return deployment.services
+    return Services(postgres, redis, s3, emulator)
 
 
 def start_cluster(deployment: Deployment, services: Services) -> None:
-    """Migrate the database, store the connections, start Airflow and both workers."""
+    """Migrate the database, store the connections, start Airflow and both workers.
+
+    :param deployment: the run so far.
+    :param services: the started services.
+    """
     run, steps = deployment.run, deployment.run.steps
     run.components.env.update(distributed_env(run.workdir, run.api_port, services.postgres, services.redis))
     password = create_api_password(run.workdir)
@@ -180,7 +173,11 @@ def start_cluster(deployment: Deployment, services: Services) -> None:
 
 
 def trigger_run(run: Run, s3: S3) -> None:
-    """Unpause the DAG and trigger the run into S3, through the REST API."""
+    """Unpause the DAG and trigger the run into S3, through the REST API.
+
+    :param run: the run.
+    :param s3: the destination.
+    """
     conf = {"destination": s3.destination, "destination_conn_id": S3_CONN_ID}
     for method, path, body in (
         ("PATCH", f"/api/v2/dags/{DAG_ID}", {"is_paused": False}),
@@ -201,7 +198,10 @@ def trigger_run(run: Run, s3: S3) -> None:
 
 
 def scenario(deployment: Deployment) -> list[str]:
-    """The test itself; returns the lines of its summary."""
+    """The test itself; returns the lines of its summary.
+
+    :param deployment: the run, nothing started yet.
+    """
     run, steps = deployment.run, deployment.run.steps
     services = start_services(deployment)
     start_cluster(deployment, services)
@@ -245,7 +245,14 @@ def scenario(deployment: Deployment) -> list[str]:
 def prove(
     deployment: Deployment, services: Services, killed: Worker, survivor: Worker, upload: UploadInFlight
 ) -> list[str]:
-    """Every check of the finished run; returns one line per fact proven."""
+    """Every check of the finished run; returns one line per fact proven.
+
+    :param deployment: the finished run.
+    :param services: the services.
+    :param killed: the worker killed mid-download.
+    :param survivor: the other worker.
+    :param upload: the upload the kill left unfinished.
+    """
     run = deployment.run
     check_first_try_tasks(run)
     lines = [f"{CREATE_TASK}, {SENSOR_TASK}, report: success at try 1"]
@@ -290,7 +297,10 @@ def _client_secret(uri: str) -> str:
 
 
 def print_logs(deployment: Deployment) -> None:
-    """The tails of every component log and of every task log, to stderr."""
+    """The tails of every component log and of every task log, to stderr.
+
+    :param deployment: the run.
+    """
     run = deployment.run
     for component in run.components.started:
         print_tail(component.log_path)
@@ -303,7 +313,10 @@ def print_logs(deployment: Deployment) -> None:
 
 
 def stop_everything(deployment: Deployment) -> list[str]:
-    """Stop Airflow and the emulator, then PostgreSQL and Redis, then S3; remove the servers' folders."""
+    """Stop Airflow and the emulator, then PostgreSQL and Redis, then S3; remove the servers' folders.
+
+    :param deployment: the run.
+    """
     components = deployment.run.components
     names = [c.name for c in components.started if c.name not in SERVICES]
     killed = components.stop_all(only=names)
@@ -329,10 +342,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the scenario, stop everything, and end with the ``distributed: N passed, M failed`` line."""
+    """Run the scenario, stop everything, and end with the ``distributed: N passed, M failed`` line.
+
+    :param argv: the command line's arguments.
+    """
     args = _parser().parse_args(argv)
     settings = Settings(args.ready_after, args.download_size, args.budget, args.keep)
-    prepared = Run.prepare(settings)
+    prepared = Run.prepare(settings, prefix="atlas-distributed-")
     run = dataclasses.replace(prepared, run_id=f"distributed__{time.strftime('%Y%m%dT%H%M%S')}")
     deployment = Deployment(run)
     for signum in STOP_SIGNALS:
