@@ -179,5 +179,6 @@ def scan_for_secrets(
         f"pg_dump: {len(dump):,} characters, {rows:,} rows: 0 hits "
         f"(links in the sensor's own XCom, where docs/download.md says they are: {in_sensor_xcom} row(s))",
         f"Redis: {len(broker)} keys ({', '.join(sorted(broker))}), message bodies decoded: 0 hits",
-        f"logs: {log_files} files (task logs on both workers, every component but the emulator): 0 hits",
+        f"logs: {log_files} files (task logs on both workers, the dag-processor's, every component's "
+        "but the emulator's): 0 hits",
     ]

@@ -284,7 +284,8 @@ def prove(
         },
         link_tokens(services.emulator.component.log_path),
     )
-    log_folders = [run.workdir.logs, *[worker.task_logs for worker in deployment.workers]]
+    shared_logs = [run.workdir.logs, run.workdir.airflow_home / "logs"]  # components; dag-processor
+    log_folders = [*shared_logs, *[worker.task_logs for worker in deployment.workers]]
     lines += scan_for_secrets(services.postgres, services.redis, sentinels, log_folders, {"emulator.log"})
     return lines
 
