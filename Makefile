@@ -84,3 +84,28 @@ bench: install-bench
 .PHONY: test-e2e
 test-e2e: install
 	$(BIN)/python e2e/run_e2e.py
+
+# Distributed (~4 min): the example DAG on PostgreSQL, Redis, two Celery workers and S3 (moto); the
+# triggerer and then the worker that downloads are SIGKILLed. Installs the `distributed` extra into
+# the main virtualenv, and Debian's postgresql and redis-server with apt-get when they are missing
+# (as root, or through sudo).
+INSTALLED_DISTRIBUTED := $(VENV)/.installed-distributed-$(AIRFLOW_VERSION)
+.PHONY: install-distributed test-distributed
+
+$(INSTALLED_DISTRIBUTED): pyproject.toml | $(INSTALLED)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test,distributed]' "apache-airflow==$(AIRFLOW_VERSION)"
+	touch $@
+
+install-distributed: $(INSTALLED_DISTRIBUTED)
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing=" postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	if [ -n "$$missing" ]; then \
+		sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+		echo "installing$$missing with apt-get"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test-distributed: install-distributed
+	$(BIN)/python e2e/run_distributed.py

@@ -33,9 +33,12 @@ class WorkFolder:
     root: Path
 
     @classmethod
-    def create(cls) -> WorkFolder:
-        """Make a new work folder, its subfolders, and a copy of the DAG file in ``dags``."""
-        folder = cls(Path(tempfile.mkdtemp(prefix="atlas-e2e-")).resolve())
+    def create(cls, prefix: str = "atlas-e2e-") -> WorkFolder:
+        """Make a new work folder, its subfolders, and a copy of the DAG file in ``dags``.
+
+        :param prefix: the start of the folder's name in the temp folder.
+        """
+        folder = cls(Path(tempfile.mkdtemp(prefix=prefix)).resolve())
         for path in (folder.airflow_home, folder.dags, folder.logs, folder.snapshots):
             path.mkdir()
         shutil.copy(DAG_FILE, folder.dags / DAG_FILE.name)

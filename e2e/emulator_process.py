@@ -21,6 +21,8 @@ class Emulator:
     component: Component
     port: int
     group_id: str
+    #: The connection URI of the emulator's service account, when it was started with one.
+    service_account_uri: str | None = None
 
     @property
     def url(self) -> str:
@@ -48,9 +50,18 @@ class Emulator:
 
 
 def start_emulator(
-    components: Components, deadline: Deadline, *, ready_after: float, download_size: int
+    components: Components,
+    deadline: Deadline,
+    *,
+    ready_after: float,
+    download_size: int,
+    service_account: bool = False,
 ) -> Emulator:
-    """Start the emulator (on a port of its choosing) and wait until it says where it listens."""
+    """Start the emulator (on a port of its choosing) and wait until it says where it listens.
+
+    With ``service_account``, the emulator also accepts a service account (a random client
+    secret) and the returned emulator holds its connection URI.
+    """
     argv = [
         sys.executable,
         "-m",
@@ -65,18 +76,24 @@ def start_emulator(
         f"--private-key={EMULATOR_PRIVATE_KEY}",
         "--verbose",  # one log line per request: shows when the triggerer polls
     ]
+    if service_account:
+        argv.append("--service-account")
     component = components.start("emulator", argv)
 
-    def printed() -> tuple[int, str] | None:
-        port = group_id = None
+    def printed() -> tuple[int, str, str | None] | None:
+        port = group_id = account_uri = None
         for line in component.log_path.read_text(errors="replace").splitlines():
             if line.startswith("Atlas emulator listening on "):
                 port = int(line.rsplit(":", 1)[1])
             elif line.startswith("project "):
                 group_id = line.split()[1].rstrip(":")
-        return (port, group_id) if port and group_id else None
+            elif line.startswith("export AIRFLOW_CONN_MONGODB_ATLAS_SERVICE_ACCOUNT="):
+                account_uri = line.split("=", 1)[1].strip("'")
+        if not port or not group_id or (service_account and not account_uri):
+            return None
+        return port, group_id, account_uri
 
-    port, group_id = wait_for(
+    port, group_id, account_uri = wait_for(
         "the Atlas emulator to listen",
         printed,
         timeout=30,
@@ -84,4 +101,4 @@ def start_emulator(
         components=components,
         interval=0.1,
     )
-    return Emulator(component, port, group_id)
+    return Emulator(component, port, group_id, account_uri)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from failure import E2EFailure
 
 LOG_TAIL_LINES = 30
@@ -25,6 +27,7 @@ class Component:
     popen: subprocess.Popen[bytes]
     log_path: Path
     expected_to_exit: bool = False
+    stop_signal: int = signal.SIGTERM
 
     @property
     def pgid(self) -> int:
@@ -48,10 +51,35 @@ class Component:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, signum)
 
+    def descendants(self) -> list[psutil.Process]:
+        """Every living descendant of the leader, also those in process groups of their own.
+
+        Airflow starts each task process in a new process group (so that it can signal the task's
+        own children), so SIGKILL to the component's group alone would leave the task running.
+        """
+        if self.popen.returncode is not None:
+            return []
+        try:
+            return list(psutil.Process(self.popen.pid).children(recursive=True))
+        except psutil.Error:
+            return []
+
     def kill(self) -> None:
-        """SIGKILL the whole group at once (a crash), then reap the leader."""
+        """SIGKILL the group and every descendant at once (a crash), then reap the leader.
+
+        The group is stopped (SIGSTOP) first and its descendants are frozen until none is new, so
+        nothing forks or writes between the first and the last SIGKILL.
+        """
         self.expected_to_exit = True
+        self.signal_group(signal.SIGSTOP)
+        frozen: dict[int, psutil.Process] = {}
+        while new := [process for process in self.descendants() if process.pid not in frozen]:
+            for process in new:
+                frozen[process.pid] = process
+                with contextlib.suppress(psutil.Error):
+                    process.suspend()
         self.signal_group(signal.SIGKILL)
+        _kill_processes(frozen.values())
         self.popen.wait(timeout=30)
 
     def terminate(self) -> None:
@@ -59,15 +87,19 @@ class Component:
         self.expected_to_exit = True
         if not self.exited():
             with contextlib.suppress(ProcessLookupError):
-                self.popen.send_signal(signal.SIGTERM)
+                self.popen.send_signal(self.stop_signal)
 
-    def finish(self) -> bool:
+    def finish(self, leftovers: Collection[psutil.Process] = ()) -> bool:
         """SIGKILL whatever is left of the group (task processes, workers), then reap the leader.
+
+        :param leftovers: descendants seen before the shutdown began (task processes in groups of
+            their own), killed too if they still run.
 
         Returns whether the leader had exited by itself.
         """
         exited = self.exited()
         self.signal_group(signal.SIGKILL)
+        _kill_processes([*leftovers, *self.descendants()])
         try:
             self.popen.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -84,20 +116,40 @@ class Components:
     cwd: Path
     started: list[Component] = field(default_factory=list)
 
-    def start(self, name: str, argv: Sequence[str], env: dict[str, str] | None = None) -> Component:
-        """Start ``argv`` as the component ``name``, its output appended to ``logs/NAME.log``."""
+    def start(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str] | None = None,
+        *,
+        cwd: Path | None = None,
+        user: str | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> Component:
+        """Start ``argv`` as the component ``name``, its output appended to ``logs/NAME.log``.
+
+        :param name: the component's name, also its log file's.
+        :param argv: the command.
+        :param env: its environment (default: the shared one).
+        :param cwd: its working directory (default: the shared one).
+        :param user: run it as this user (the runner being root), else as the runner's.
+        :param stop_signal: the signal that asks it to shut down.
+        """
         log_path = self.logs / f"{name}.log"
         with log_path.open("ab") as log:
             popen = subprocess.Popen(
                 list(argv),
                 env=env or self.env,
-                cwd=self.cwd,
+                cwd=cwd or self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                user=user,
+                group=_primary_group(user),
+                extra_groups=[] if user is not None else None,
             )
-        component = Component(name, popen, log_path)
+        component = Component(name, popen, log_path, stop_signal=stop_signal)
         self.started.append(component)
         return component
 
@@ -113,17 +165,36 @@ class Components:
                 code = component.popen.wait()
                 raise E2EFailure(f"{component.name} exited unexpectedly with status {code}")
 
-    def stop_all(self, grace: float = 15.0) -> list[str]:
+    def stop_all(self, grace: float = 15.0, only: Collection[str] | None = None) -> list[str]:
         """SIGTERM every leader at once, give them ``grace`` seconds, then SIGKILL every group.
+
+        Descendants in process groups of their own (task processes) are killed too.
+
+        :param grace: seconds the leaders get to exit by themselves.
+        :param only: stop only the components of these names (the others later, by another call).
 
         Returns the names of the components that had to be killed.
         """
-        for component in reversed(self.started):
+        stopping = [c for c in self.started if only is None or c.name in only]
+        leftovers = {component.name: component.descendants() for component in stopping}
+        for component in reversed(stopping):
             component.terminate()
         end = time.monotonic() + grace
-        while time.monotonic() < end and not all(c.exited() for c in self.started):
+        while time.monotonic() < end and not all(c.exited() for c in stopping):
             time.sleep(0.1)
-        return [component.name for component in self.started if not component.finish()]
+        return [c.name for c in stopping if not c.finish(leftovers[c.name])]
+
+
+def _kill_processes(processes: Collection[psutil.Process]) -> None:
+    """SIGKILL each process that still runs (psutil checks that a pid was not reused meanwhile)."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def _primary_group(user: str | None) -> int | None:
+    """The primary group id of ``user``, or None for no user."""
+    return None if user is None else pwd.getpwnam(user).pw_gid
 
 
 def last_lines(text: str, lines: int = LOG_TAIL_LINES, width: int | None = None) -> str:

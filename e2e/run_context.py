@@ -42,9 +42,13 @@ class Run:
     run_id: str
 
     @classmethod
-    def prepare(cls, settings: Settings) -> Run:
-        """A new run: its work folder made, nothing started yet, its time budget running."""
-        workdir = WorkFolder.create()
+    def prepare(cls, settings: Settings, prefix: str = "atlas-e2e-") -> Run:
+        """A new run: its work folder made, nothing started yet, its time budget running.
+
+        :param settings: what the command line set.
+        :param prefix: the start of the work folder's name.
+        """
+        workdir = WorkFolder.create(prefix)
         base_env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
         api_port = free_port()
         return cls(

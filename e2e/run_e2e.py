@@ -124,6 +124,16 @@ def defer_and_crash(run: Run, emulator: Emulator) -> None:
     steps.log(f"DAG {DAG_ID} parsed; unpausing and triggering run {run.run_id}")
     trigger_dag(run)
     steps.mark("triggered")
+    crash_triggerer_while_deferred(run, emulator)
+
+
+def crash_triggerer_while_deferred(run: Run, emulator: Emulator) -> str:
+    """Wait for the deferred sensor, SIGKILL ``triggerer-1``, start another, wait for its takeover.
+
+    Marks the steps ``deferred``, ``triggerer killed`` and ``taken over`` (the run is ``triggered``);
+    returns how the new triggerer took over.
+    """
+    steps = run.steps
     ti = wait_for_deferral(run)
     steps.mark("deferred")
     old_triggerer_id = int(ti["trigger"]["triggerer_id"])
@@ -145,6 +155,7 @@ def defer_and_crash(run: Run, emulator: Emulator) -> None:
     how = wait_for_takeover(run, old_triggerer_id)
     steps.mark("taken over")
     steps.log(f"takeover {steps.between('triggerer killed', 'taken over'):.1f} s after the SIGKILL: {how}")
+    return how
 
 
 def finish_and_verify(run: Run) -> None:
