@@ -1,8 +1,8 @@
 """Secret scan of what a distributed Airflow keeps: the metadata database, the broker, the logs.
 
 Searched for: the Atlas key pair's private key, the service account's client secret, the S3
-secret key, and every delivery-link token the emulator served. The only place a link may be is
-the sensor's own XCom value (docs/download.md says so); anywhere else any of them is a leak.
+secret key, and every delivery-link token the emulator served. None may be anywhere: the sensor's
+XCom holds ``***`` in place of links (docs/download.md), and the download resolves them by job id.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from distributed_services import Postgres, Redis
-from example_dag import SENSOR_TASK
 from failure import E2EFailure
 
 _LINK_TOKEN = re.compile(r'"[A-Z]+ /backup/download/([^/\s]+)/')
@@ -52,15 +51,15 @@ def link_tokens(emulator_log: Path) -> list[str]:
     return sorted(set(_LINK_TOKEN.findall(text)))
 
 
-def dump_hits(dump: str, sentinels: Sentinels) -> tuple[list[str], int, int]:
-    """Search a ``pg_dump``: the leaks (table and sentinel), rows read, and links in the sensor's XCom.
+def dump_hits(dump: str, sentinels: Sentinels) -> tuple[list[str], int]:
+    """Search a ``pg_dump``: the leaks (table and sentinel) and the rows read.
 
     :param dump: the plain-SQL dump.
     :param sentinels: what to look for.
     """
     leaks: list[str] = []
     table = None
-    rows = links_in_sensor_xcom = 0
+    rows = 0
     for line in dump.splitlines():
         if table is None:
             found = _COPY.match(line)
@@ -73,13 +72,9 @@ def dump_hits(dump: str, sentinels: Sentinels) -> tuple[list[str], int, int]:
             continue
         rows += 1
         names = sentinels.found_in(_with_bytea_decoded(line))
-        if not names:
-            continue
-        if table == "public.xcom" and names == ["link token"] and f"\t{SENSOR_TASK}\t" in line:
-            links_in_sensor_xcom += 1
-            continue
-        leaks.append(f"table {table}: {', '.join(names)}")
-    return leaks, rows, links_in_sensor_xcom
+        if names:
+            leaks.append(f"table {table}: {', '.join(names)}")
+    return leaks, rows
 
 
 def _with_bytea_decoded(row: str) -> str:
@@ -165,7 +160,7 @@ def scan_for_secrets(
     if not sentinels.link_tokens:
         raise E2EFailure("the emulator's log shows no download link served: nothing to look for")
     dump = postgres.dump()
-    leaks, rows, in_sensor_xcom = dump_hits(dump, sentinels)
+    leaks, rows = dump_hits(dump, sentinels)
     broker = redis_values(redis)
     for key, text in sorted(broker.items()):
         leaks.extend(f"Redis key {key}: {name}" for name in sentinels.found_in(text))
@@ -176,8 +171,7 @@ def scan_for_secrets(
     searched = ", ".join(sorted(sentinels.secrets))
     return [
         f"searched for {searched} and {len(sentinels.link_tokens)} link token(s)",
-        f"pg_dump: {len(dump):,} characters, {rows:,} rows: 0 hits "
-        f"(links in the sensor's own XCom, where docs/download.md says they are: {in_sensor_xcom} row(s))",
+        f"pg_dump: {len(dump):,} characters, {rows:,} rows (the sensor's XCom included): 0 hits",
         f"Redis: {len(broker)} keys ({', '.join(sorted(broker))}), message bodies decoded: 0 hits",
         f"logs: {log_files} files (task logs on both workers, the dag-processor's, every component's "
         "but the emulator's): 0 hits",
