@@ -5,6 +5,7 @@
 ``test_atlas_create_and_wait_timeout_<mode>``: gives up after one second.
 ``test_atlas_create_and_wait_killed_<delivery type>``: killed by its execution_timeout while it
 waits, so Airflow calls on_kill; ``..._killed_keep`` with ``cancel_on_kill=False``.
+``test_atlas_create_and_wait_terminated``: waits long enough for a test to send it SIGTERM.
 """
 
 from __future__ import annotations
@@ -83,4 +84,7 @@ dag = create_and_wait(
     cancel_on_kill=False,
     execution_timeout=timedelta(seconds=2),
 )
+globals()[dag.dag_id] = dag
+
+dag = create_and_wait("test_atlas_create_and_wait_terminated", "download", deferrable=False, timeout=120)
 globals()[dag.dag_id] = dag

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.conftest import TEST_DAGS
 from tests.operators.create_and_wait_helpers import (
     CLUSTER,
@@ -174,3 +180,35 @@ def test_cancel_on_kill_false_leaves_the_download_restore_running(
     assert job["cancelled"] is False
     assert atlas_emulator.stats.count(route="cancel_restore_job") == 0
     assert f"cancel_on_kill=False leaves restore job {job['id']} running" in log_text()
+
+
+RUN_IN_A_CHILD = """
+import json, sys
+from airflow_provider_atlas_restore.testing.dag_runs import run_dag
+result = run_dag(sys.argv[1], "test_atlas_create_and_wait_terminated", json.loads(sys.argv[2]))
+print("TASK STATES", json.dumps(result.task_states))
+"""
+
+
+def test_a_task_sent_sigterm_while_it_waits_cancels_its_pending_download_restore(
+    airflow_database, atlas_emulator, atlas_dag_runner
+):
+    atlas_emulator.ready_after = 3600
+    # The DAG runs in a process of its own (the connection is in the environment it inherits),
+    # which is sent SIGTERM once its task has seen the new job pending, as a worker stopping it.
+    child = subprocess.Popen(
+        [sys.executable, "-c", RUN_IN_A_CHILD, str(TEST_DAGS), json.dumps(prepare(atlas_emulator))],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    with after_first_look(atlas_emulator, lambda: child.send_signal(signal.SIGTERM)):
+        output, _ = child.communicate(timeout=300)
+
+    [job] = jobs_of(atlas_emulator)
+    assert job["cancelled"] is True, output[-3000:]
+    assert f"cancelled its pending download restore job {job['id']}" in output
+    if AIRFLOW_V_3_0_PLUS:  # the task goes on after on_kill, sees its job cancelled and fails
+        assert 'TASK STATES {"create": "failed"}' in output
+    else:  # 2.11 ends it with AirflowTaskTerminated, a BaseException that dag.test() lets out
+        assert "AirflowTaskTerminated: Task received SIGTERM signal" in output
