@@ -72,10 +72,6 @@ def _seconds(value: Any, name: str) -> float:
     return float(number)
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
-
-
 def _hook(atlas_conn_id: str) -> AtlasHook:
     """Return a new hook; imported only when a task runs, as the hook brings the HTTP client."""
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
@@ -90,28 +86,24 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     **Automated and point-in-time restores overwrite every database of the target cluster.**
     They run only with ``confirm_overwrite=True``; without it the DAG fails to load.
 
-    Waiting (``wait_for_completion=True``, the default) follows the rules of
-    :class:`~airflow_provider_atlas_restore.sensors.restore_job.AtlasRestoreJobSensor`: a
-    download is done when its links are ready (every replica set's on a sharded cluster),
-    another restore when it has finished. The task then returns (XCom) what the sensor returns,
-    ready for :class:`~airflow_provider_atlas_restore.operators.download.AtlasDownloadSnapshotOperator`;
-    a failed, cancelled or expired job fails it at once, without retries, naming the job's state.
-    After ``timeout`` seconds of waiting it fails without retries (like a sensor's timeout) and
-    the job goes on in Atlas. It looks at the job once before deferring, so a job already done
-    never defers. With ``wait_for_completion=False`` it returns the job as Atlas created it.
+    Waiting follows the rules of
+    :class:`~airflow_provider_atlas_restore.sensors.restore_job.AtlasRestoreJobSensor` (links
+    ready, or restore finished) and returns (XCom) what the sensor returns, for
+    :class:`~airflow_provider_atlas_restore.operators.download.AtlasDownloadSnapshotOperator`. A
+    failed, cancelled or expired job fails the task at once with its state; so does ``timeout``
+    (the job goes on in Atlas); neither is retried. It looks once before deferring: a job done
+    already never defers. See ``docs/waiting.md``.
 
-    A retry never starts a second job for the same request: a later try of the task instance
-    (``try_number`` > 1) first looks in Atlas (not in XCom, which Airflow clears) for a job of
-    the same delivery type, snapshot (any, for ``"latest"``), target and point in time, created
-    since the DAG run began (less 60 s for clocks that differ), and adopts the newest one still
-    pending or done; see :func:`~airflow_provider_atlas_restore.hooks.restore_job_waits.earliest_start_of_earlier_tries`
-    and ``docs/waiting.md``. Clearing a finished DAG run gives it a new start: a new job.
+    A retry never starts a second job for the same request: a later try (``try_number`` > 1)
+    looks in Atlas (not in XCom, which Airflow clears) for a job of the same delivery type,
+    snapshot (any, for ``"latest"``), target and point in time created since the DAG run began,
+    less 60 s (:func:`~airflow_provider_atlas_restore.hooks.restore_job_waits.earliest_start_of_earlier_tries`),
+    and adopts the newest one still pending or done. Clearing a finished DAG run starts anew.
 
-    When the task is killed (``on_kill``: SIGTERM, ``execution_timeout``), a download restore
-    it started or adopted that is still pending is cancelled (``cancel_on_kill``); Atlas cannot
-    cancel automated and point-in-time restores, and the log says so. The create request is
-    not repeated after a server error or a lost answer (the job may exist); only 429 and
-    refused connections are retried.
+    When the task is killed (SIGTERM, ``execution_timeout``), ``on_kill`` cancels the download
+    restore it started or adopted if still pending (``cancel_on_kill``); Atlas cannot cancel
+    automated and point-in-time restores, and the log says so. The create request is not
+    repeated after a 5xx or a lost answer; only 429 and refused connections are retried.
 
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
@@ -311,7 +303,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         ).to_xcom()
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Resume after the trigger: read the job afresh (its links are not in the event) and return the result."""
+        """Resume after the trigger: read the job afresh (the event has no links) and return the result, or fail."""
         event = event or {}
         job_id = validate_object_id(event.get("restore_job_id"), "restore_job_id")
         message = str(event.get("message") or "The trigger ended without a message.")
@@ -319,13 +311,9 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         try:
             group = hook.resolve_group_id(self.group_id or None)
             self._started_job = (self.cluster_name, job_id, group)
-            if event.get("status") == "timeout":
-                pending = f"Restore job {job_id} of cluster {self.cluster_name} is pending."
-                return self._result(
-                    WaitOutcome(WaitStatus.PENDING, RestoreJobState.PENDING, pending), None, job_id, group
-                )
-            if event.get("status") != "success":
+            if event.get("status") not in ("success", "timeout"):
                 raise AirflowFailException(message)
+            # Done, or time is up: one last look decides, with fresh links.
             job = hook.get_restore_job(self.cluster_name, job_id, group)
             outcome = evaluate_restore_job(
                 job, cluster_name=self.cluster_name, now=datetime.now(timezone.utc), restore_job_id=job_id
@@ -342,11 +330,11 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         cluster, job_id, group = self._started_job
         if self.delivery_type != "download":
             self.log.warning(
-                "The task was killed; restore job %s of cluster %s is %s restore, which Atlas cannot "
-                "cancel: it goes on and overwrites the target cluster.",
+                "The task was killed; Atlas cannot cancel restore job %s of cluster %s (%s restore): "
+                "it goes on and overwrites the target cluster.",
                 job_id,
                 cluster,
-                _lower_first(delivery_type_with_article(self.delivery_type)),
+                self.delivery_type,
             )
             return
         if not self.cancel_on_kill:
