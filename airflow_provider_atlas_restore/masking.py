@@ -25,6 +25,7 @@ __all__ = [
     "mask_link",
     "mask_links_in",
     "redact_delivery_urls",
+    "redact_result_links",
 ]
 
 #: What stands in an XCom value where a download link was (links are secret bearer URLs).
@@ -115,6 +116,32 @@ def redact_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
     components = job.get("components")
     if isinstance(components, list):
         redacted["components"] = [_without_links(c) if isinstance(c, dict) else c for c in components]
+    return redacted
+
+
+def redact_result_links(result: dict[str, Any]) -> dict[str, Any]:
+    """
+    Return a copy of a restore-job result in its XCom shape with every link replaced by ``***``.
+
+    That shape is :meth:`~airflow_provider_atlas_restore.models.RestoreJobResult.to_xcom`'s:
+    ``delivery_urls`` and ``components[].download_url``. Lists keep their length and a missing
+    link stays ``None``, so the value still shows how many files there are; a download task
+    resolves fresh links from ``restore_job_id`` and ``cluster_name``.
+
+    :param result: the XCom dict; never changed.
+    """
+    redacted = dict(result)
+    urls = result.get("delivery_urls")
+    if isinstance(urls, list):
+        redacted["delivery_urls"] = [REDACTED_URL for _ in urls]
+    components = result.get("components")
+    if isinstance(components, list):
+        redacted["components"] = [
+            {**component, "download_url": REDACTED_URL if component.get("download_url") else None}
+            if isinstance(component, dict)
+            else component
+            for component in components
+        ]
     return redacted
 
 

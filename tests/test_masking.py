@@ -31,6 +31,30 @@ def test_redaction_shares_what_holds_no_link_instead_of_copying_it():
     assert masking.REDACTED_URL not in list(secret_links(job))  # the original is left as it was
 
 
+def test_result_redaction_keeps_the_xcom_shape_and_reads_back_without_a_usable_link():
+    from airflow_provider_atlas_restore.models import RestoreJobResult
+
+    link = private_link()
+    result = {
+        "restore_job_id": "a" * 24,
+        "cluster_name": "Cluster0",
+        "delivery_urls": [link, link],
+        "components": [
+            {"replica_set_name": "shard-0", "download_url": link},
+            {"replica_set_name": "shard-1", "download_url": None},
+        ],
+    }
+
+    redacted = masking.redact_result_links(result)
+
+    assert redacted["delivery_urls"] == [masking.REDACTED_URL] * 2
+    assert [c["download_url"] for c in redacted["components"]] == [masking.REDACTED_URL, None]
+    assert link not in json.dumps(redacted)
+    assert result["delivery_urls"] == [link, link]  # the original is left as it was
+    read = RestoreJobResult.from_xcom(redacted)
+    assert not any(masking.is_usable_link(url) for url in read.delivery_urls)
+
+
 @pytest.mark.parametrize(
     "wrap",
     [

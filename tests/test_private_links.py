@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from airflow.providers.common.compat.sdk import redact
 
 from airflow_provider_atlas_restore.hooks.atlas import mask_delivery_urls
@@ -80,4 +81,62 @@ def test_sensor_masks_private_links_of_the_job_it_read(atlas_connection, request
     outcome: Any = sensor.poke(context={})  # type: ignore[arg-type]
     assert outcome.is_done
     sensor.log.debug("job %s", job)
+    assert_masked(private, log_text())
+
+
+def test_with_private_links_puts_the_endpoints_links_in_place_of_the_public_ones():
+    from airflow_provider_atlas_restore.models import RestoreJob
+    from airflow_provider_atlas_restore.models.restore_job import private_endpoint_ids, with_private_links
+
+    job, [top, shard] = job_with_private_links()
+    job["privateDownloadDeliveryUrls"].append(
+        {"deliveryUrl": private_link(), "endpointId": "vpce-00000000000000000"}
+    )
+
+    chosen = RestoreJob.from_api(with_private_links(job, "vpce-3bf78b0ddee411ba1", where="Job"))
+
+    assert chosen.delivery_urls == [top]
+    assert [component.download_url for component in chosen.components] == [shard]
+    assert private_endpoint_ids(job) == ["vpce-00000000000000000", "vpce-3bf78b0ddee411ba1"]
+    assert job["components"][0]["downloadUrl"] != shard  # the job itself is not changed
+
+
+def test_a_component_without_the_endpoints_link_is_named_and_no_link_is_shown():
+    from airflow_provider_atlas_restore.exceptions import AtlasInputError
+    from airflow_provider_atlas_restore.models.restore_job import with_private_links
+
+    job, private = job_with_private_links()
+    job["components"].append({"replicaSetName": "shard-1", "downloadUrl": job["deliveryUrl"][0]})
+
+    with pytest.raises(AtlasInputError) as refused:
+        with_private_links(job, "vpce-3bf78b0ddee411ba1", where="Restore job X")
+
+    message = str(refused.value)
+    assert "Restore job X has no private download link for endpoint vpce-3bf78b0ddee411ba1" in message
+    assert "missing on component shard-1" in message
+    assert all(link not in message for link in [*private, *job["deliveryUrl"]])
+
+
+def test_download_through_a_private_endpoint_never_logs_its_links(
+    atlas_emulator, emulator_connection, log_text, tmp_path
+):
+    from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
+
+    seed = atlas_emulator.seed
+    endpoint = atlas_emulator.add_private_endpoint(seed.group_id)
+    job_id = atlas_emulator.add_restore_job(seed.group_id, seed.cluster_name)["id"]
+    private = atlas_emulator.private_download_urls(seed.group_id, seed.cluster_name, job_id)
+    operator = AtlasDownloadSnapshotOperator(
+        task_id="download",
+        restore_job_id=job_id,
+        cluster_name=seed.cluster_name,
+        destination=str(tmp_path),
+        allow_http=True,
+        private_endpoint_id=endpoint,
+    )
+
+    [written] = operator.execute(context={})  # type: ignore[arg-type]
+
+    assert written["bytes"] > 0
+    assert atlas_emulator.stats.count(route="private_download", status=200) == 1
     assert_masked(private, log_text())

@@ -3,8 +3,11 @@ Secret-leak scan: the example pipeline run by Airflow against the emulator with 
 
 Every log line, XCom value, rendered template field, stored trigger, deferral payload and
 exception text is searched: the private key, the client secret and the bearer tokens never
-appear, and the download links (bearer links to the snapshot) appear only where intended (the
-sensor's XCom value) and never in logs.
+appear, and the download links (bearer links to the snapshot), public and private-endpoint ones
+alike, appear nowhere: the sensor's XCom holds none by default, the download resolves them by job id.
+The project has a private endpoint, so every job carries private links too; the service-account
+run downloads through them (the connection's ``private_endpoint_id`` extra), the Digest run
+through the public links.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tests.conftest import EXAMPLE_DAGS
 PRIVATE_KEY = "PRIVATE-KEY-SENTINEL-5f0c2a9e"
 CLIENT_SECRET = "mdb_sa_sk_CLIENT-SECRET-SENTINEL-81d4"
 DAG_ID = "atlas_snapshot_download"
+ENDPOINT = "vpce-5e0c2a9e81d40c2a9"
 
 
 @contextlib.contextmanager
@@ -80,9 +84,11 @@ def pipeline(request, airflow_database, tmp_path_factory):
             public_key="public-key-sentinel", private_key=PRIVATE_KEY, ready_after=1.0
         ) as emulator:
             seed = seed_basic(emulator, size_bytes=64 * 1024)
+            emulator.add_private_endpoint(seed.group_id, ENDPOINT)
             connection = emulator.connection(group_id=seed.group_id)
             connection["extra"]["allow_http_downloads"] = True
             if request.param == "service_account":
+                connection["extra"]["private_endpoint_id"] = ENDPOINT
                 client_id, _ = emulator.add_service_account(
                     "mdb_sa_id_0123456789abcdef01234567", CLIENT_SECRET
                 )
@@ -92,14 +98,22 @@ def pipeline(request, airflow_database, tmp_path_factory):
             destination = str(tmp_path_factory.mktemp("files"))
             result = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
             job_id = result.xcom["create_restore"]["id"]
-            links = emulator.download_urls(seed.group_id, seed.cluster_name, job_id)
+            public = emulator.download_urls(seed.group_id, seed.cluster_name, job_id)
+            private = emulator.private_download_urls(seed.group_id, seed.cluster_name, job_id)
+            downloads = {
+                route: emulator.stats.count(route=route, status=200)
+                for route in ("download", "private_download")
+            }
             emulator.ip_access_denied = True  # a second run fails: its error is scanned too
             failed = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
     return {
         "kind": request.param,
         "result": result,
         "failed": failed,
-        "links": links,
+        "links": public + private,
+        "public": public,
+        "private": private,
+        "downloads": downloads,
         "tokens": tokens,
         "output": output[0],
         "stored": _stored_rows(),
@@ -144,8 +158,14 @@ def test_runs_happened_as_expected(pipeline):
     assert pipeline["result"].state == "success"
     assert pipeline["failed"].task_states["create_restore"] == "failed"
     assert "IP_ADDRESS_NOT_ON_ACCESS_LIST" in pipeline["output"]  # the failure's text was captured
-    assert pipeline["links"]
+    assert pipeline["public"]
+    assert pipeline["private"]
     assert bool(pipeline["tokens"]) == (pipeline["kind"] == "service_account")
+    through_private = pipeline["kind"] == "service_account"
+    assert pipeline["downloads"] == {
+        "download": 0 if through_private else 1,
+        "private_download": int(through_private),
+    }
 
 
 def test_no_key_secret_or_token_in_logs_or_errors(pipeline):
@@ -171,7 +191,7 @@ def test_no_key_secret_or_token_in_anything_airflow_stored(pipeline):
             assert token not in text, where
 
 
-def test_download_links_are_stored_only_in_the_sensors_xcom(pipeline):
+def test_download_links_are_stored_nowhere_not_even_in_the_sensors_xcom(pipeline):
     holders = {
         where
         for where, text in pipeline["stored"].items()
@@ -179,4 +199,5 @@ def test_download_links_are_stored_only_in_the_sensors_xcom(pipeline):
         if urlsplit(link).path in text
     }
 
-    assert holders == {"xcom wait_for_download/return_value"}
+    assert "xcom wait_for_download/return_value" in pipeline["stored"]
+    assert holders == set()

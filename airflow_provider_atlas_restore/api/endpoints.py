@@ -26,6 +26,9 @@ from airflow_provider_atlas_restore.api.validation import (
 
 MEDIA_TYPE_V2 = "application/vnd.atlas.2023-01-01+json"
 MEDIA_TYPE_V1 = "application/json"
+#: The v2 resource version asked for where 2023-01-01 is sunset (the cluster and its backup
+#: schedule, ``x-sunset: 2027-07-01`` in the spec): both answer this version too.
+MEDIA_TYPE_V2_2024_08_05 = "application/vnd.atlas.2024-08-05+json"
 DEFAULT_ITEMS_PER_PAGE = 500
 
 
@@ -95,15 +98,17 @@ class AtlasRequests:
         json_body: Any = None,
         envelope: bool = False,
         pretty: bool = False,
+        v2_media_type: str | None = None,
     ) -> ApiRequest:
         query = dict(params or {})
         if envelope:
             query["envelope"] = "true"
         if pretty:
             query["pretty"] = "true"
-        headers = {"Accept": self.media_type}
+        media_type = v2_media_type if v2_media_type and self.api_version == "v2" else self.media_type
+        headers = {"Accept": media_type}
         if json_body is not None:
-            headers["Content-Type"] = self.media_type
+            headers["Content-Type"] = media_type
         return ApiRequest(
             method=method,
             path=self.prefix + path,
@@ -285,6 +290,31 @@ class AtlasRequests:
         return self._request(
             "GET", self._cluster_path(group_id, cluster_name) + f"/backup/{segment}/{snapshot}"
         )
+
+    def get_cluster_request(self, group_id: str, cluster_name: str) -> ApiRequest:
+        """
+        Build ``GET /groups/{groupId}/clusters/{clusterName}``: the cluster, with ``pitEnabled``.
+
+        Asks for resource version 2024-08-05 on v2 (2023-01-01 is sunset for this resource).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        """
+        return self._request(
+            "GET", self._cluster_path(group_id, cluster_name), v2_media_type=MEDIA_TYPE_V2_2024_08_05
+        )
+
+    def get_backup_schedule_request(self, group_id: str, cluster_name: str) -> ApiRequest:
+        """
+        Build ``GET .../backup/schedule``: the cluster's backup policy, with ``restoreWindowDays``.
+
+        Asks for resource version 2024-08-05 on v2 (2023-01-01 is sunset for this resource).
+
+        :param group_id: the project id.
+        :param cluster_name: the cluster name.
+        """
+        path = self._cluster_path(group_id, cluster_name) + "/backup/schedule"
+        return self._request("GET", path, v2_media_type=MEDIA_TYPE_V2_2024_08_05)
 
 
 class AtlasApi(AtlasRequests):

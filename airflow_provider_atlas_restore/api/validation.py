@@ -9,6 +9,8 @@ from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
 OBJECT_ID_PATTERN = re.compile(r"^[a-f0-9]{24}$")
 CLUSTER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
+#: A private endpoint id as the spec types ``privateDownloadDeliveryUrls[].endpointId``.
+PRIVATE_ENDPOINT_ID_PATTERN = re.compile(r"^vpce-[0-9a-f]{17}$")
 MAX_ITEMS_PER_PAGE = 500
 API_VERSIONS = ("v2", "v1.0")
 DELIVERY_TYPES = ("automated", "download", "pointInTime")
@@ -117,3 +119,18 @@ def validate_choice(value: Any, parameter: str, choices: tuple[str, ...]) -> str
         allowed = ", ".join(repr(choice) for choice in choices)
         raise AtlasInputError(f"{parameter}={value!r} is not allowed: it must be one of {allowed}.")
     return str(value)
+
+
+def validate_private_endpoint_id(value: Any, parameter: str = "private_endpoint_id") -> str:
+    """
+    Return ``value`` when it is a private endpoint id such as ``vpce-3bf78b0ddee411ba1``.
+
+    :param value: the id to check.
+    :param parameter: the parameter name (or connection extra), for the error message.
+    """
+    if not isinstance(value, str) or not PRIVATE_ENDPOINT_ID_PATTERN.fullmatch(value):
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not a private endpoint id: it must be 'vpce-' and 17 lowercase "
+            "hexadecimal characters (pattern ^vpce-[0-9a-f]{17}$), for example 'vpce-3bf78b0ddee411ba1'."
+        )
+    return value

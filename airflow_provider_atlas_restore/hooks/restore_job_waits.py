@@ -134,6 +134,49 @@ class RestoreJobWaitOperations(RestoreJobOperations):
                 return job, outcome
         return None
 
+    def find_restore_job_of_an_earlier_try(
+        self,
+        cluster_name: str,
+        spec: RestoreJobSpec,
+        group_id: str | None = None,
+        *,
+        try_number: object,
+        dag_run_started: object,
+        any_snapshot: bool = False,
+    ) -> dict[str, Any] | None:
+        """
+        Return the job an earlier try of a task instance started for ``spec``, to adopt; ``None`` on a first try or when there is none.
+
+        The jobs looked at were created since :func:`earliest_start_of_earlier_tries`; the
+        newest one still pending or done is returned (see :meth:`find_restore_job_to_adopt`),
+        and the log says it is adopted.
+
+        :param cluster_name: the cluster name.
+        :param spec: the request: delivery type, snapshot, target and point in time.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param try_number: the task instance's ``try_number``.
+        :param dag_run_started: when its DAG run began.
+        :param any_snapshot: adopt a job of any snapshot (a request of the newest snapshot).
+        """
+        since = earliest_start_of_earlier_tries(try_number, dag_run_started)
+        if since is None:
+            return None
+        found = self.find_restore_job_to_adopt(
+            cluster_name, spec, group_id, created_since=since, any_snapshot=any_snapshot
+        )
+        if found is None:
+            return None
+        job, outcome = found
+        self.log.info(
+            "Adopting restore job %s started by an earlier try of this task instance (created since "
+            "%s; this is try %s) instead of starting another. %s",
+            job.get("id"),
+            since.isoformat(),
+            try_number,
+            outcome.message,
+        )
+        return job
+
     def wait_for_restore_job(
         self,
         cluster_name: str,

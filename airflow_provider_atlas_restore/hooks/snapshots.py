@@ -1,19 +1,33 @@
-"""The snapshot operations of :class:`~.atlas.AtlasHook`: list them and find the newest completed one."""
+"""
+The snapshot operations of :class:`~.atlas.AtlasHook`: list them, find the newest completed one,
+and check a point-in-time restore against the cluster's continuous backup and restore window.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.api.paging import Page, UniqueItems
+from airflow_provider_atlas_restore.api.responses import expect_mapping
 from airflow_provider_atlas_restore.api.validation import validate_flag
 from airflow_provider_atlas_restore.exceptions import AtlasSnapshotNotFoundError
 from airflow_provider_atlas_restore.hooks.operations import HookOperations
-from airflow_provider_atlas_restore.models import newest_completed
+from airflow_provider_atlas_restore.models.backup_schedule import RestoreWindow
+from airflow_provider_atlas_restore.models.snapshot_choice import SnapshotChoice, choose_latest_snapshot
+
+if TYPE_CHECKING:
+    from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
 
 
 class SnapshotOperations(HookOperations):
-    """Cloud Backup snapshots of a dedicated cluster, replica set or sharded (``/clusters/{name}/backup/snapshots``)."""
+    """
+    Cloud Backup snapshots of a dedicated cluster, replica set or sharded (``/clusters/{name}/backup/snapshots``).
+
+    Also the two reads a point-in-time restore is checked against: the cluster
+    (``pitEnabled``) and its backup schedule (``restoreWindowDays``).
+    """
 
     def get_snapshots_page(
         self,
@@ -61,33 +75,101 @@ class SnapshotOperations(HookOperations):
         return list(UniqueItems(fetch_page, path=path))
 
     def latest_completed_snapshot(
-        self, cluster_name: str, group_id: str | None = None, *, sharded: bool | None = None
+        self,
+        cluster_name: str,
+        group_id: str | None = None,
+        *,
+        sharded: bool | None = None,
+        allow_fallback_snapshot: bool = False,
     ) -> dict[str, Any]:
         """
-        Return the newest snapshot whose status is ``completed``, or raise :class:`AtlasSnapshotNotFoundError`.
+        Return the newest completed snapshot, or raise :class:`AtlasSnapshotNotFoundError`.
+
+        Fallback snapshots (``snapshotType: fallback``), which Atlas warns may hold inconsistent
+        data, are passed over unless ``allow_fallback_snapshot``; the log says which snapshot
+        was chosen, and which newer fallback snapshots were skipped.
 
         :param cluster_name: the cluster name.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param sharded: whether the cluster is sharded; ``None`` looks at replica-set snapshots
             first and at sharded-cluster snapshots when there are none.
+        :param allow_fallback_snapshot: let a fallback snapshot be chosen when it is the newest.
         """
+        allow_fallback = validate_flag(allow_fallback_snapshot, "allow_fallback_snapshot")
         kinds = [validate_flag(sharded, "sharded")] if sharded is not None else [False, True]
         seen = 0
+        choice = SnapshotChoice(None, allow_fallback=allow_fallback)
         for kind in kinds:
             snapshots = self.list_snapshots(cluster_name, group_id, sharded=kind)
             seen += len(snapshots)
-            latest = newest_completed(snapshots)
-            if latest is not None:
-                self.log.info(
-                    "Newest completed snapshot of cluster %s is %s, taken %s",
-                    cluster_name,
-                    latest.get("id"),
-                    latest.get("createdAt"),
-                )
-                return latest
+            choice = choose_latest_snapshot(snapshots, allow_fallback=allow_fallback)
+            if choice.snapshot is not None:
+                self.log.info("%s", choice.describe(cluster_name))
+                return choice.snapshot
             if snapshots:
                 break
-        raise AtlasSnapshotNotFoundError(
-            f"Cluster {cluster_name} has no completed snapshot ({seen} snapshots, none completed): "
-            "take an on-demand snapshot or wait for the next scheduled one."
+        raise AtlasSnapshotNotFoundError(choice.not_found_message(cluster_name, seen))
+
+    def get_cluster(self, cluster_name: str, group_id: str | None = None) -> dict[str, Any]:
+        """
+        Return the cluster as Atlas describes it (resource version 2024-08-05 on v2).
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        request = self.api.get_cluster_request(self.resolve_group_id(group_id), cluster_name)
+        return expect_mapping(request, 200, self.run(request))
+
+    def get_backup_schedule(self, cluster_name: str, group_id: str | None = None) -> dict[str, Any]:
+        """
+        Return the cluster's backup schedule as Atlas describes it (resource version 2024-08-05 on v2).
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        request = self.api.get_backup_schedule_request(self.resolve_group_id(group_id), cluster_name)
+        return expect_mapping(request, 200, self.run(request))
+
+    def check_point_in_time_restore(
+        self, cluster_name: str, spec: RestoreJobSpec, group_id: str | None = None
+    ) -> RestoreWindow | None:
+        """
+        Refuse a point-in-time restore Atlas cannot do, before it is requested; other restores pass.
+
+        For a ``pointInTime`` spec, reads the source cluster (continuous backup must be on) and
+        its backup schedule (the moment must lie in the last ``restoreWindowDays``, and not in
+        the future), and raises :class:`~airflow_provider_atlas_restore.exceptions.AtlasInputError`
+        giving the window otherwise. Returns the window checked, or ``None`` for other restores.
+
+        :param cluster_name: the cluster whose backup is restored (the source, not the target).
+        :param spec: the restore job to be created.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        if spec.delivery_type != "pointInTime":
+            return None
+        if spec.point_in_time_utc_seconds is not None:
+            moment, parameter = spec.point_in_time_utc_seconds, "point_in_time_utc_seconds"
+        elif spec.oplog_ts is not None:
+            moment, parameter = spec.oplog_ts, "oplog_ts"
+        else:
+            return None  # the spec's own check names what is missing
+        group = self.resolve_group_id(group_id)
+        window = RestoreWindow.from_api(
+            cluster_name, self.get_cluster(cluster_name, group), self.get_backup_schedule(cluster_name, group)
         )
+        now = datetime.now(timezone.utc)
+        window.check(moment, parameter, now)
+        if window.continuous_backup is None:
+            self.log.warning(
+                "Cluster %s did not say whether it uses continuous cloud backup (no pitEnabled): Atlas "
+                "decides when the restore is requested",
+                cluster_name,
+            )
+        self.log.info(
+            "%s=%d is inside the point-in-time restore window of cluster %s: %s",
+            parameter,
+            moment,
+            cluster_name,
+            window.describe(now),
+        )
+        return window

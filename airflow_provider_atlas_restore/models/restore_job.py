@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+
 # Integer timestamps above this are milliseconds since the epoch, not seconds (year 5138 in seconds).
 _MILLISECONDS_THRESHOLD = 100_000_000_000
 
@@ -241,3 +243,79 @@ def newest_completed(snapshots: Sequence[Mapping[str, Any]]) -> dict[str, Any] |
         return None
     latest = max(completed, key=lambda snapshot: parse_timestamp(snapshot.get("createdAt")) or datetime.min)
     return dict(latest)
+
+
+def _endpoint_links(holder: Mapping[str, Any], endpoint_id: str) -> list[str]:
+    """Return the private links of ``holder`` (a job or a component) for ``endpoint_id``, in order."""
+    entries = holder.get("privateDownloadDeliveryUrls")
+    return [
+        entry["deliveryUrl"]
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, Mapping)
+        and entry.get("endpointId") == endpoint_id
+        and isinstance(entry.get("deliveryUrl"), str)
+        and entry["deliveryUrl"]
+    ]
+
+
+def private_endpoint_ids(job: Mapping[str, Any]) -> list[str]:
+    """
+    Return the ids of every private endpoint a job has links for, at the top level or per component, sorted.
+
+    :param job: a restore job as Atlas returned it.
+    """
+    holders = [job, *[c for c in job.get("components") or [] if isinstance(c, Mapping)]]
+    found = {
+        entry.get("endpointId")
+        for holder in holders
+        for entry in holder.get("privateDownloadDeliveryUrls") or []
+        if isinstance(entry, Mapping) and isinstance(entry.get("endpointId"), str)
+    }
+    return sorted(str(endpoint) for endpoint in found)
+
+
+def with_private_links(job: Mapping[str, Any], endpoint_id: str, *, where: str) -> dict[str, Any]:
+    """
+    Return a copy of a ready download job whose links are its private links for ``endpoint_id``.
+
+    ``deliveryUrl`` becomes the job's ``privateDownloadDeliveryUrls`` of that endpoint, and each
+    ``components[].downloadUrl`` the component's own. Raise :class:`AtlasInputError` (no link
+    shown) when the job, or any component, has no private link for the endpoint.
+
+    :param job: a ready download job as Atlas returned it.
+    :param endpoint_id: the private endpoint to download through.
+    :param where: names the job in the message, such as ``Restore job ... of cluster ...``.
+    """
+    copied = dict(job)
+    components = [c for c in job.get("components") or [] if isinstance(c, Mapping)]
+    missing: list[str] = []
+    if components:
+        replaced = []
+        for index, component in enumerate(components, start=1):
+            links = _endpoint_links(component, endpoint_id)
+            if not links:
+                missing.append(f"component {component.get('replicaSetName') or index}")
+            replaced.append({**component, "downloadUrl": links[0] if links else None})
+        copied["components"] = replaced
+        top = _endpoint_links(job, endpoint_id) or [
+            str(c["downloadUrl"]) for c in replaced if c["downloadUrl"]
+        ]
+    else:
+        top = _endpoint_links(job, endpoint_id)
+        if not top:
+            missing.append("the job")
+    if missing:
+        known = private_endpoint_ids(job)
+        offered = (
+            f"its private links are for {', '.join(known)}"
+            if known
+            else "it has no private links (Atlas adds them when the project has a private endpoint "
+            "for Cloud Backup downloads)"
+        )
+        raise AtlasInputError(
+            f"{where} has no private download link for endpoint {endpoint_id} (missing on "
+            f"{', '.join(missing)}): {offered}. Nothing was downloaded. Give one of its endpoints as "
+            "private_endpoint_id, or none to download through the public links."
+        )
+    copied["deliveryUrl"] = top
+    return copied

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -14,6 +13,7 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_int_range,
     validate_object_id,
+    validate_private_endpoint_id,
 )
 from airflow_provider_atlas_restore.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -30,10 +30,10 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasDestinationExistsError,
     AtlasDownloadError,
     AtlasInputError,
-    AtlasResponseError,
 )
-from airflow_provider_atlas_restore.masking import is_usable_link, mask_link, mask_links_in
+from airflow_provider_atlas_restore.masking import REDACTED_URL, is_usable_link, mask_link, mask_links_in
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
+from airflow_provider_atlas_restore.models.restore_job import with_private_links
 from airflow_provider_atlas_restore.models.result import parse_xcom_text
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
     )
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-#: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
-_SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
-#: What a value recorded as object metadata may hold (S3 user metadata is ASCII).
-_METADATA_VALUE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 #: What ``if_exists`` accepts.
 IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
 
@@ -66,11 +62,6 @@ def _has_links(job: RestoreJobResult) -> bool:
     if job.components:
         return all(is_usable_link(component.download_url) for component in job.components)
     return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
-
-
-def _metadata_value(value: str | None) -> str | None:
-    """Return ``value`` if it may be recorded as object metadata as it is, else ``None``."""
-    return value if isinstance(value, str) and _METADATA_VALUE.fullmatch(value) else None
 
 
 def _refuse_a_failed_job(job: RestoreJobResult, where: str) -> None:
@@ -99,8 +90,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     Download a ready Atlas snapshot restore (a ``download`` restore job) into a folder.
 
     Give it the XCom dict of the restore-job sensor (``restore_job``), or a ``restore_job_id`` and
-    ``cluster_name``, whose links are then resolved fresh from the API (links expire and are
-    single-use). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
+    ``cluster_name``. Links are resolved fresh from the API by job id (they expire and are
+    single-use) unless the XCom value holds usable ones (the sensor's ``include_delivery_urls``). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
     ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a sharded cluster.
     Each file streams in chunks with constant memory, resumes after a dropped connection, is
     checked (length, gzip trailer) and hashed (sha256) while it streams, and appears under its
@@ -118,6 +109,10 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     :param restore_job_id: the restore job id, when ``restore_job`` is not given. (templated)
     :param cluster_name: the cluster of the restore job. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
+    :param private_endpoint_id: download through this private endpoint (``vpce-...``): its
+        ``privateDownloadDeliveryUrls``, on the job and on each sharded component, resolved fresh
+        from the API; a job without such a link for every file fails before any byte is fetched.
+        Defaults to the connection's ``private_endpoint_id`` extra; none: the public links. (templated)
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
     :param destination_conn_id: the Airflow connection of an object storage destination (an
         ``aws`` or ``google_cloud_platform`` one), as ``ObjectStoragePath`` uses it. (templated)
@@ -147,6 +142,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         "destination",
         "destination_conn_id",
         "atlas_conn_id",
+        "private_endpoint_id",
     )
     ui_color = "#13aa52"
 
@@ -168,6 +164,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         progress_interval: float = DEFAULT_PROGRESS_INTERVAL,
         if_exists: str = "replace",
         upload_part_size: int = DEFAULT_UPLOAD_PART_SIZE,
+        private_endpoint_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -183,6 +180,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         self.group_id = group_id
         self.atlas_conn_id = atlas_conn_id
         self.destination_conn_id = destination_conn_id
+        self.private_endpoint_id = private_endpoint_id
         self.allow_http = allow_http
         self.file_name_template = file_name_template
         self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
@@ -226,7 +224,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         hook.sleep = self.sleep
         try:
-            links = self._links(hook)
+            links = self._links(hook, self._private_endpoint(hook))
             downloader = hook.snapshot_downloader(
                 self.log,
                 allow_http=self.allow_http,
@@ -308,22 +306,42 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         result: DownloadResult = downloader.download(link, destination)
         return result
 
-    def _links(self, hook: AtlasHook) -> list[DownloadLink]:
+    def _private_endpoint(self, hook: AtlasHook) -> str | None:
+        """Return the private endpoint to download through: the parameter's, else the connection extra's."""
+        if self.private_endpoint_id:
+            return validate_private_endpoint_id(self.private_endpoint_id)
+        extras = hook.get_connection(hook.atlas_conn_id).extra_dejson
+        value = extras.get("private_endpoint_id") or extras.get("extra__mongodb_atlas__private_endpoint_id")
+        if not value:
+            return None
+        return validate_private_endpoint_id(
+            value, f"connection {hook.atlas_conn_id!r} extra private_endpoint_id"
+        )
+
+    def _links(self, hook: AtlasHook, endpoint: str | None) -> list[DownloadLink]:
         """Return the files to download, from the XCom value or fresh from the API."""
         if not self.restore_job:
-            return self._fetch_links(hook, self.restore_job_id, self.cluster_name, self.group_id)
+            return self._fetch_links(hook, self.restore_job_id, self.cluster_name, self.group_id, endpoint)
         job = _read_restore_job(self._restore_job_dict())
         job_id = job.restore_job_id or self.restore_job_id
         cluster_name = job.cluster_name or self.cluster_name
         group_id = job.group_id or self.group_id
         _refuse_a_failed_job(job, f"Restore job {job_id}")
         expired = job.expires_at is not None and job.expires_at <= _utcnow()
-        if _has_links(job) and not expired and job.state in (None, RestoreJobState.READY):
+        usable = _has_links(job) and not expired and job.state in (None, RestoreJobState.READY)
+        if usable and endpoint is None:
             return self._file_links(job)
-        why = "its download links expired" if expired else "it carries no usable download links"
+        if endpoint is not None:
+            why = f"private_endpoint_id is {endpoint}"
+        elif expired:
+            why = "its download links expired"
+        elif REDACTED_URL in (*job.delivery_urls, *(c.download_url for c in job.components)):
+            why = "its links were kept out of XCom (the sensor's include_delivery_urls=False)"
+        else:
+            why = "it carries no usable download links"
         if job_id and cluster_name:
             self.log.info("restore_job: %s; resolving fresh links of job %s from the Atlas API", why, job_id)
-            return self._fetch_links(hook, job_id, cluster_name, group_id)
+            return self._fetch_links(hook, job_id, cluster_name, group_id, endpoint)
         raise AirflowFailException(
             f"restore_job: {why}, and it names no restore_job_id and cluster_name to resolve fresh "
             "links from the Atlas API. Pass restore_job_id and cluster_name."
@@ -344,19 +362,21 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         return value
 
     def _fetch_links(
-        self, hook: AtlasHook, job_id: str | None, cluster_name: str | None, group_id: str | None
+        self,
+        hook: AtlasHook,
+        job_id: str | None,
+        cluster_name: str | None,
+        group_id: str | None,
+        endpoint: str | None = None,
     ) -> list[DownloadLink]:
         job_id = validate_object_id(job_id, "restore_job_id")
         cluster_name = validate_cluster_name(cluster_name)
         if group_id:
             validate_object_id(group_id, "group_id")
+        raw = hook.get_restore_job(cluster_name, job_id, group_id)
         # The id asked for is kept, not the one the server echoed.
-        job = RestoreJobResult.from_job(
-            hook.get_restore_job(cluster_name, job_id, group_id),
-            restore_job_id=job_id,
-            cluster_name=cluster_name,
-            group_id=group_id,
-        )
+        ids = {"restore_job_id": job_id, "cluster_name": cluster_name, "group_id": group_id}
+        job = RestoreJobResult.from_job(raw, **ids)
         where = f"Restore job {job_id} of cluster {cluster_name}"
         _refuse_a_failed_job(job, where)
         if job.state is RestoreJobState.FINISHED:
@@ -366,91 +386,19 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 f"{where} is still pending: its download links are not ready yet. Wait for it with the "
                 "restore-job sensor first, or let this task retry later."
             )
+        if endpoint is not None:
+            job = RestoreJobResult.from_job(with_private_links(raw, endpoint, where=where), **ids)
+            self.log.info("Downloading job %s through private endpoint %s", job_id, endpoint)
         return self._file_links(job, from_server=True)
 
     def _file_links(self, job: RestoreJobResult, *, from_server: bool = False) -> list[DownloadLink]:
-        """
-        Name one file per link: per replica set on a sharded cluster, else one for the job.
+        """Name one file per link (see :func:`~airflow_provider_atlas_restore.download.file_names.name_snapshot_files`)."""
+        from airflow_provider_atlas_restore.download.file_names import name_snapshot_files
 
-        ``from_server`` says the job came from the Atlas API (a bad value is a server fault), not XCom.
-        """
-        from airflow_provider_atlas_restore.download.destination import DownloadLink, SnapshotOrigin
-
-        job_id = job.restore_job_id or self.restore_job_id
-        if not job_id:
-            raise AtlasInputError("restore_job has no restore_job_id: it is needed to name the files.")
-        job_id = validate_object_id(job_id, "restore_job_id")  # it becomes part of each file name
-        if job.components:
-            pairs = [(c.replica_set_name, c.download_url or "") for c in job.components]
-        else:
-            pairs = [(None, url) for url in job.delivery_urls]
-        links: list[DownloadLink] = []
-        for index, (replica_set, url) in enumerate(pairs, start=1):
-            if replica_set is not None:
-                self._check_replica_set(job, job_id, replica_set, index, from_server=from_server)
-            name = self._file_name(job, job_id, replica_set, index, several=len(pairs) > 1)
-            origin = SnapshotOrigin(
-                restore_job_id=job_id,
-                snapshot_id=_metadata_value(job.snapshot_id),
-                cluster_name=_metadata_value(job.cluster_name or self.cluster_name),
-                replica_set=replica_set,
-            )
-            links.append(DownloadLink(url=url, file_name=name, replica_set=replica_set, origin=origin))
-        names = [link.file_name for link in links]
-        if len(set(names)) != len(names):
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} gives several files the same name "
-                f"({', '.join(names)}): include {{replica_set}} or {{index}}."
-            )
-        return links
-
-    @staticmethod
-    def _check_replica_set(
-        job: RestoreJobResult, job_id: str, replica_set: str, index: int, *, from_server: bool
-    ) -> None:
-        """Refuse a replica set name that is not a safe part of a file name, blaming where it came from."""
-        if len(replica_set) <= 128 and _SAFE_REPLICA_SET_NAME.fullmatch(replica_set):
-            return
-        why = (
-            f"the replica set name of component {index} is not a safe part of a file name: only "
-            "ASCII letters, digits, '_', '-' and single dots between them are accepted"
+        return name_snapshot_files(
+            job,
+            restore_job_id=self.restore_job_id,
+            cluster_name=self.cluster_name,
+            file_name_template=self.file_name_template,
+            from_server=from_server,
         )
-        if from_server:
-            raise AtlasResponseError(
-                status=200,
-                method="GET",
-                path=f"clusters/{job.cluster_name}/backup/restoreJobs/{job_id}",
-                reason="OK",
-                detail=f"{why}. Nothing was downloaded",
-            )
-        raise AtlasInputError(f"restore_job: {why}. Nothing was downloaded.")
-
-    def _file_name(
-        self, job: RestoreJobResult, job_id: str, replica_set: str | None, index: int, *, several: bool
-    ) -> str:
-        safe_set = replica_set or ""
-        if self.file_name_template is None:
-            suffix = f"-{safe_set}" if safe_set else (f"-{index}" if several else "")
-            return f"restore-{job_id}{suffix}.tar.gz"
-        try:
-            name = self.file_name_template.format(
-                restore_job_id=job_id,
-                replica_set=safe_set,
-                index=index,
-                cluster_name=job.cluster_name or self.cluster_name or "",
-                snapshot_id=job.snapshot_id or "",
-            )
-        except (KeyError, IndexError, ValueError) as error:
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} cannot be filled: {error!r}. Use "
-                "{restore_job_id}, {replica_set}, {index}, {cluster_name} and {snapshot_id}."
-            ) from None
-        from airflow_provider_atlas_restore.download.destination import is_safe_file_name
-
-        if not is_safe_file_name(name):
-            raise AtlasInputError(
-                f"file_name_template={self.file_name_template!r} gives {name!r}: it must be a plain "
-                "file name, with no folder part, of ASCII letters, digits, '.', '_' and '-', not "
-                "starting with a dot."
-            )
-        return name

@@ -28,6 +28,7 @@ from airflow_provider_atlas_restore.api.validation import (
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
+from airflow_provider_atlas_restore.masking import redact_result_links
 from airflow_provider_atlas_restore.models import (
     RestoreJobResult,
     RestoreJobState,
@@ -116,6 +117,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     :param oplog_ts: oplog timestamp to restore to, with ``oplog_inc`` (pointInTime). (templated)
     :param oplog_inc: operation number within ``oplog_ts`` (pointInTime). (templated)
     :param confirm_overwrite: must be ``True`` for automated and pointInTime restores.
+    :param allow_fallback_snapshot: let ``"latest"`` choose a fallback snapshot (``snapshotType:
+        fallback``, which Atlas warns may hold inconsistent data); by default they are skipped.
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
     :param wait_for_completion: wait until the job is done and return the sensor's result
         (default ``True``); ``False`` returns the new job at once.
@@ -125,6 +128,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     :param timeout: seconds to wait before failing (default 86,400: 24 hours).
     :param cancel_on_kill: cancel a pending download restore this task started when the task
         is killed (default ``True``).
+    :param include_delivery_urls: put the real download links into XCom, as the sensor does with
+        it (default ``False``: each link is ``***`` and the download task resolves fresh ones).
     """
 
     template_fields: Sequence[str] = (
@@ -154,12 +159,14 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         oplog_ts: int | str | None = None,
         oplog_inc: int | str | None = None,
         confirm_overwrite: bool = False,
+        allow_fallback_snapshot: bool = False,
         atlas_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float = DEFAULT_TIMEOUT,
         cancel_on_kill: bool = True,
+        include_delivery_urls: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -182,12 +189,14 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self.oplog_ts = oplog_ts
         self.oplog_inc = oplog_inc
         self.confirm_overwrite = confirm_overwrite
+        self.allow_fallback_snapshot = allow_fallback_snapshot
         self.atlas_conn_id = atlas_conn_id
         self.wait_for_completion = validate_flag(wait_for_completion, "wait_for_completion")
         self.deferrable = validate_flag(deferrable, "deferrable")
         self.poll_interval = _seconds(poll_interval, "poll_interval")
         self.timeout = _seconds(timeout, "timeout")
         self.cancel_on_kill = validate_flag(cancel_on_kill, "cancel_on_kill")
+        self.include_delivery_urls = validate_flag(include_delivery_urls, "include_delivery_urls")
         #: The job this try started or adopted, as (cluster, job id, project): what on_kill cancels.
         self._started_job: tuple[str, str, str] | None = None
 
@@ -218,10 +227,22 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
-            job = self._job_of_an_earlier_try(hook, context, spec, group, any_snapshot=choose_latest)
+            ti, dag_run = context.get("ti"), context.get("dag_run")
+            job = hook.find_restore_job_of_an_earlier_try(
+                self.cluster_name,
+                spec,
+                group,
+                try_number=getattr(ti, "try_number", None),
+                dag_run_started=getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None),
+                any_snapshot=choose_latest,
+            )
             if job is None:
                 if choose_latest:
-                    spec = spec.with_snapshot(hook.latest_completed_snapshot(self.cluster_name, group)["id"])
+                    latest = hook.latest_completed_snapshot(
+                        self.cluster_name, group, allow_fallback_snapshot=self.allow_fallback_snapshot
+                    )
+                    spec = spec.with_snapshot(latest["id"])
+                hook.check_point_in_time_restore(self.cluster_name, spec, group)  # before the POST
                 job = hook.create_restore_job(self.cluster_name, spec, group)
             job_id = validate_object_id(job.get("id"), "the new restore job's id")
             self._started_job = (self.cluster_name, job_id, group)
@@ -230,35 +251,6 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             return self._wait(hook, job_id, group)
         finally:
             hook.close()
-
-    def _job_of_an_earlier_try(
-        self, hook: AtlasHook, context: Context, spec: RestoreJobSpec, group: str, *, any_snapshot: bool
-    ) -> dict[str, Any] | None:
-        """Return the pending or done job an earlier try of this task instance started, read afresh; or ``None``."""
-        from airflow_provider_atlas_restore.hooks.restore_job_waits import earliest_start_of_earlier_tries
-
-        ti, dag_run = context.get("ti"), context.get("dag_run")
-        since = earliest_start_of_earlier_tries(
-            getattr(ti, "try_number", None),
-            getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None),
-        )
-        if since is None:
-            return None
-        found = hook.find_restore_job_to_adopt(
-            self.cluster_name, spec, group, created_since=since, any_snapshot=any_snapshot
-        )
-        if found is None:
-            return None
-        job, outcome = found
-        self.log.info(
-            "Adopting restore job %s started by an earlier try of this task instance (created since "
-            "%s; this is try %s) instead of starting another. %s",
-            job.get("id"),
-            since.isoformat(),
-            getattr(ti, "try_number", None),
-            outcome.message,
-        )
-        return job
 
     def _wait(self, hook: AtlasHook, job_id: str, group: str) -> dict[str, Any]:
         """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
@@ -290,7 +282,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     def _result(
         self, outcome: WaitOutcome, job: dict[str, Any] | None, job_id: str, group: str
     ) -> dict[str, Any]:
-        """Return the sensor's XCom value for a done job; raise for a failed one or when time ran out."""
+        """Return the sensor's XCom value for a done job (links redacted unless asked); raise for a failed one or when time ran out."""
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.PENDING or job is None:
@@ -298,9 +290,10 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                 f"Restore job {job_id} of cluster {self.cluster_name} was not done after timeout="
                 f"{self.timeout:.0f} s of waiting; it goes on in Atlas. Last look: {outcome.message}"
             )
-        return RestoreJobResult.from_job(
+        value = RestoreJobResult.from_job(
             job, restore_job_id=job_id, cluster_name=self.cluster_name, group_id=group
         ).to_xcom()
+        return value if self.include_delivery_urls else redact_result_links(value)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: read the job afresh (the event has no links) and return the result, or fail."""

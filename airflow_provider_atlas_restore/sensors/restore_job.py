@@ -21,6 +21,7 @@ from airflow_provider_atlas_restore.api.validation import validate_cluster_name,
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
+from airflow_provider_atlas_restore.masking import redact_result_links
 from airflow_provider_atlas_restore.models import RestoreJobResult, WaitStatus, evaluate_restore_job
 
 # The hook (requests), the retry rules (tenacity) and the trigger (httpx, airflow.triggers) are
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 class AtlasRestoreJobSensor(BaseSensorOperator):
     """
-    Wait until an Atlas restore job is done, then hand its download links downstream.
+    Wait until an Atlas restore job is done, then hand the job (its links only if asked) downstream.
 
     A download restore is done when ``deliveryUrl`` is populated and, on a sharded cluster,
     every ``components[].downloadUrl``; an automated or point-in-time restore when
@@ -44,7 +45,11 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     Returns (XCom) ``{"restore_job_id", "cluster_name", "group_id", "delivery_type", "state",
     "snapshot_id", "expires_at", "finished_at", "delivery_urls", "components":
-    [{"replica_set_name", "download_url"}]}``. The links are masked in every log line.
+    [{"replica_set_name", "download_url"}]}``. Download links are bearer links to the snapshot, so
+    by default each one is ``***`` there (lists keep their length), out of the metadata database
+    and the UI: :class:`~airflow_provider_atlas_restore.operators.download.AtlasDownloadSnapshotOperator`
+    given this value resolves fresh links from ``restore_job_id`` and ``cluster_name``. With
+    ``include_delivery_urls=True`` the real links are there. They are masked in every log line.
 
     Works in ``poke`` and ``reschedule`` mode, and deferrable (the default follows
     ``[operators] default_deferrable``): it checks once, and defers to
@@ -57,6 +62,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param poke_interval: seconds between two looks at the job (also the trigger's poll interval).
+    :param include_delivery_urls: put the real download links into XCom (default ``False``: ``***``).
     """
 
     template_fields: Sequence[str] = ("cluster_name", "restore_job_id", "group_id", "atlas_conn_id")
@@ -72,6 +78,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         atlas_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: float = 60,
+        include_delivery_urls: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
@@ -80,6 +87,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         self.group_id = group_id
         self.atlas_conn_id = atlas_conn_id
         self.deferrable = deferrable
+        self.include_delivery_urls = include_delivery_urls
         self._first_poke: float | None = None
 
     @cached_property
@@ -128,13 +136,15 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.DONE:
-            return PokeReturnValue(
-                is_done=True,
-                xcom_value=RestoreJobResult.from_job(
-                    job, restore_job_id=job_id, cluster_name=cluster, group_id=group
-                ).to_xcom(),
-            )
+            return PokeReturnValue(is_done=True, xcom_value=self._xcom_value(job, job_id, cluster, group))
         return False
+
+    def _xcom_value(self, job: dict[str, Any], job_id: str, cluster: str, group: str) -> dict[str, Any]:
+        """Return the job as XCom holds it: its links redacted unless ``include_delivery_urls``."""
+        value = RestoreJobResult.from_job(
+            job, restore_job_id=job_id, cluster_name=cluster, group_id=group
+        ).to_xcom()
+        return value if self.include_delivery_urls else redact_result_links(value)
 
     def execute(self, context: Context) -> Any:
         """Wait in the chosen mode; when deferrable, check once before deferring."""
@@ -182,9 +192,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
             )
             if outcome.status is WaitStatus.DONE:
                 self.log.info("%s", outcome.message)
-                return RestoreJobResult.from_job(
-                    job, restore_job_id=job_id, cluster_name=cluster, group_id=group
-                ).to_xcom()
+                return self._xcom_value(job, job_id, cluster, group)
             message = outcome.message
         if self.soft_fail:
             raise AirflowSkipException(message)

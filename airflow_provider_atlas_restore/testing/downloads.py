@@ -1,5 +1,8 @@
 """The snapshot download links the emulator hands out: ``/backup/download/{token}/{file}``.
 
+Private-endpoint links (``privateDownloadDeliveryUrls``) are served at
+``/backup/private/{endpointId}/{token}/{file}``, the route ``private_download``.
+
 Like the real bearer links they need no authentication. A link answers 404 while its job is
 not ready (or was cancelled, failed or removed) and 410 once the job expired or, with
 single-use links, once the whole archive has been sent. A transfer that breaks off does not
@@ -54,7 +57,11 @@ class Downloads:
         """
         with self.store.lock:
             link = self.store.links.get(req.params["token"])
-            if link is None or link.filename != req.params["filename"]:
+            if (
+                link is None
+                or link.filename != req.params["filename"]
+                or link.endpoint_id != req.params.get("endpoint_id")  # a private link only on its path
+            ):
                 return _plain(404, "Not Found")
             state = link.job.state(self.store.clock.now())
             if state == "expired":

@@ -215,6 +215,43 @@ class AtlasEmulator(JobControls):
             "deploymentItemName": cluster.deployment_item_name,
         }
 
+    def set_continuous_backup(
+        self,
+        group_id: str,
+        cluster_name: str,
+        enabled: bool = True,
+        *,
+        restore_window_days: int | None = None,
+    ) -> None:
+        """Turn a cluster's continuous cloud backup (``pitEnabled``) on or off, and set its window.
+
+        Clusters start with it on and a 7-day ``restoreWindowDays`` (the recorded default).
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param enabled: the cluster's ``pitEnabled``.
+        :param restore_window_days: the backup schedule's ``restoreWindowDays``; unchanged when None.
+        """
+        if restore_window_days is not None and restore_window_days < 1:
+            raise ValueError("restore_window_days must be a positive number of days")
+        with self.store.lock:
+            cluster = self.store.cluster(group_id, cluster_name)
+            cluster.continuous_backup = enabled
+            if restore_window_days is not None:
+                cluster.restore_window_days = restore_window_days
+
+    def add_private_endpoint(self, group_id: str, endpoint_id: str | None = None) -> str:
+        """Give a project a private endpoint and return its id: later download jobs carry its links.
+
+        Each such job then lists ``privateDownloadDeliveryUrls`` (``{"deliveryUrl", "endpointId"}``)
+        once ready, at the top level and on each sharded component; the links are served at
+        ``/backup/private/{endpointId}/...`` (route ``private_download``).
+
+        :param group_id: project id.
+        :param endpoint_id: ``vpce-`` and 17 hex digits; generated when None.
+        """
+        return self.store.add_private_endpoint(group_id, endpoint_id)
+
     def add_snapshot(
         self,
         group_id: str,

@@ -22,7 +22,10 @@ ROUTE_NAMES = (
     "get_sharded_snapshot",
     "get_project",
     "list_projects",
+    "get_cluster",
+    "get_backup_schedule",
     "download",
+    "private_download",
     "oauth_token",
 )
 _DEFAULT_STATUS = {"status": 503, "html": 502}

@@ -6,6 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.cluster_payloads import (
+    answer_headers,
+    negotiate,
+    render_backup_schedule,
+    render_cluster,
+)
 from airflow_provider_atlas_restore.testing.errors import AtlasError
 from airflow_provider_atlas_restore.testing.ids import CLUSTER_NAME_RE, OBJECT_ID_RE
 from airflow_provider_atlas_restore.testing.payloads import (
@@ -129,6 +135,8 @@ class ApiHandlers:
             "get_sharded_snapshot": self._get_snapshot,
             "get_project": self._get_project,
             "list_projects": self._list_projects,
+            "get_cluster": self._get_cluster,
+            "get_backup_schedule": self._get_backup_schedule,
         }
 
     def handle(self, route: str, req: Request) -> Answer:
@@ -147,12 +155,15 @@ class ApiHandlers:
             return error_answer(error, pretty)
 
     # -- answers -------------------------------------------------------------------------
-    def _ok(self, req: Request, body: dict[str, Any], page: bool = False) -> Answer:
+    def _ok(
+        self, req: Request, body: dict[str, Any], page: bool = False, headers: dict[str, str] | None = None
+    ) -> Answer:
         status = 200
         if _flag(req, "envelope", False):
             body = {**body, "status": status} if page else {"status": status, "content": body}
         content_type = V2_CONTENT_TYPE if req.version == "v2" else V1_CONTENT_TYPE
-        return Answer(status, {"Content-Type": content_type}, json_bytes(body, _flag(req, "pretty", False)))
+        headers = headers or {"Content-Type": content_type}
+        return Answer(status, headers, json_bytes(body, _flag(req, "pretty", False)))
 
     def _page(
         self,
@@ -273,6 +284,19 @@ class ApiHandlers:
 
     def _get_project(self, req: Request, view: View) -> Answer:
         return self._ok(req, render_project(self.store.project(req.params["group_id"]), view))
+
+    def _versioned(self, req: Request, route: str, body: dict[str, Any]) -> Answer:
+        """Answer in the resource version the ``Accept`` header chose (the server checked it)."""
+        media_type = negotiate(route, req.headers.get("Accept", "")) if req.version == "v2" else None
+        return self._ok(req, body, headers=answer_headers(req.version, media_type))
+
+    def _get_cluster(self, req: Request, view: View) -> Answer:
+        cluster = self.store.cluster(req.params["group_id"], req.params["cluster_name"])
+        return self._versioned(req, "get_cluster", render_cluster(cluster, view))
+
+    def _get_backup_schedule(self, req: Request, view: View) -> Answer:
+        cluster = self.store.cluster(req.params["group_id"], req.params["cluster_name"])
+        return self._versioned(req, "get_backup_schedule", render_backup_schedule(cluster, view))
 
     def _list_projects(self, req: Request, view: View) -> Answer:
         projects = sorted(self.store.projects.values(), key=lambda project: (project.created, project.id))

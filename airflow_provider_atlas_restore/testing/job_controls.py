@@ -50,6 +50,24 @@ class JobControls:
                 download_url(self.base_url, link) for link in self._job(group_id, cluster_name, job_id).links
             ]
 
+    def private_download_urls(
+        self, group_id: str, cluster_name: str, job_id: str, endpoint_id: str | None = None
+    ) -> list[str]:
+        """Return a download job's private-endpoint URLs (of one endpoint, or all), ready or not.
+
+        :param group_id: project id.
+        :param cluster_name: cluster name.
+        :param job_id: job id.
+        :param endpoint_id: only this endpoint's links; every endpoint's when None.
+        """
+        with self.store.lock:
+            job = self._job(group_id, cluster_name, job_id)
+            return [
+                download_url(self.base_url, link)
+                for link in job.private_links
+                if endpoint_id is None or link.endpoint_id == endpoint_id
+            ]
+
     def set_job_state(self, group_id: str, cluster_name: str, job_id: str, state: JobState) -> None:
         """Put a job in ``state`` from now on (cancelling skips a DELETE's checks).
 

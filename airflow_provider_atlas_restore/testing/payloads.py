@@ -59,12 +59,23 @@ def _link(href: str, rel: str) -> dict[str, str]:
 
 
 def download_url(base_url: str, link: ServedDownload) -> str:
-    """Return the absolute URL of a download link.
+    """Return the absolute URL of a download link (under ``/backup/private/{endpoint}`` for a private one).
 
     :param base_url: emulator base URL.
     :param link: the link.
     """
+    if link.endpoint_id is not None:
+        return f"{base_url}/backup/private/{link.endpoint_id}/{link.token}/{link.filename}"
     return f"{base_url}/backup/download/{link.token}/{link.filename}"
+
+
+def _private_entries(base_url: str, links: list[ServedDownload]) -> list[dict[str, str]]:
+    """Render ``privateDownloadDeliveryUrls`` entries: unused private links, endpoint by endpoint."""
+    return [
+        {"deliveryUrl": download_url(base_url, link), "endpointId": str(link.endpoint_id)}
+        for link in links
+        if not link.used
+    ]
 
 
 def render_job(job: StoredRestoreJob, view: View, as_created: bool = False) -> dict[str, Any]:
@@ -101,18 +112,12 @@ def render_job(job: StoredRestoreJob, view: View, as_created: bool = False) -> d
     if job.delivery_type == "download":
         if state == "ready":
             body["deliveryUrl"] = [download_url(view.base_url, link) for link in job.links]
+            if job.private_links:
+                body["privateDownloadDeliveryUrls"] = _private_entries(view.base_url, job.private_links)
         if was_ready and state in ("ready", "expired"):
             body["expiresAt"] = iso_utc(job.ready_at + job.url_ttl)
         if job.sharded:
-            body["components"] = [
-                {
-                    "downloadUrl": (
-                        download_url(view.base_url, link) if state == "ready" and not link.used else None
-                    ),
-                    "replicaSetName": link.replica_set_name,
-                }
-                for link in job.links
-            ]
+            body["components"] = [_component(job, link, view, state == "ready") for link in job.links]
     else:
         body["targetClusterName"] = job.target_cluster_name
         body["targetDeploymentItemName"] = job.target_deployment_item_name
@@ -126,6 +131,18 @@ def render_job(job: StoredRestoreJob, view: View, as_created: bool = False) -> d
             body["oplogInc"] = job.oplog_inc
     body.update(job.extra)
     return dict(sorted(body.items()))
+
+
+def _component(job: StoredRestoreJob, link: ServedDownload, view: View, ready: bool) -> dict[str, Any]:
+    """Render one ``components[]`` entry of a sharded download job, with its private links when ready."""
+    component: dict[str, Any] = {
+        "downloadUrl": download_url(view.base_url, link) if ready and not link.used else None,
+        "replicaSetName": link.replica_set_name,
+    }
+    own = [private for private in job.private_links if private.replica_set_name == link.replica_set_name]
+    if ready and own:
+        component["privateDownloadDeliveryUrls"] = _private_entries(view.base_url, own)
+    return component
 
 
 def render_snapshot(snap: Snapshot, view: View) -> dict[str, Any]:

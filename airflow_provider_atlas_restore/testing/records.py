@@ -64,6 +64,7 @@ class ServedDownload:
     size: int
     mtime: int
     used: bool = False
+    endpoint_id: str | None = None  # set on a private-endpoint link (privateDownloadDeliveryUrls)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class StoredRestoreJob:
     oplog_ts: int | None = None
     oplog_inc: int | None = None
     links: list[ServedDownload] = field(default_factory=list)
+    private_links: list[ServedDownload] = field(default_factory=list)  # per endpoint, per replica set
     extra: dict[str, Any] = field(default_factory=dict)
     cancelled: bool = False
     failed_at: float | None = None
@@ -143,6 +145,10 @@ class Cluster:
     sharded: bool
     replica_set_names: list[str]
     deployment_item_name: str
+    id: str = ""
+    created_at: float = 0.0
+    continuous_backup: bool = True  # the cluster's pitEnabled
+    restore_window_days: int = 7  # the backup schedule's restoreWindowDays
     snapshots: dict[str, Snapshot] = field(default_factory=dict)
     jobs: dict[str, StoredRestoreJob] = field(default_factory=dict)
     job_order: list[str] = field(default_factory=list)  # oldest first
@@ -175,3 +181,4 @@ class Project:
     org_id: str
     created: float
     clusters: dict[str, Cluster] = field(default_factory=dict)
+    private_endpoints: list[str] = field(default_factory=list)  # endpoint ids, such as vpce-...

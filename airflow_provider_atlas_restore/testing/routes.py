@@ -27,11 +27,17 @@ _TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     ),
     (re.compile(_CLUSTER + r"/snapshots/?$"), {"GET": "list_snapshots"}),
     (re.compile(_CLUSTER + r"/snapshots/(?P<snapshot_id>[^/]+)$"), {"GET": "get_snapshot"}),
+    (re.compile(_CLUSTER + r"/schedule$"), {"GET": "get_backup_schedule"}),
+    (re.compile(_API + r"/clusters/(?P<cluster_name>[^/]+)$"), {"GET": "get_cluster"}),
     (re.compile(_API + r"/?$"), {"GET": "get_project"}),
     (re.compile(r"^/api/atlas/(?P<version>v1\.0|v2)/groups/?$"), {"GET": "list_projects"}),
     (
         re.compile(r"^/backup/download/(?P<token>[^/]+)/(?P<filename>[^/]+)$"),
         {"GET": "download", "HEAD": "download"},
+    ),
+    (
+        re.compile(r"^/backup/private/(?P<endpoint_id>[^/]+)/(?P<token>[^/]+)/(?P<filename>[^/]+)$"),
+        {"GET": "private_download", "HEAD": "private_download"},
     ),
     (re.compile(r"^/api/oauth/token$"), {"POST": "oauth_token"}),
 ]

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
+from airflow_provider_atlas_restore.testing.cluster_payloads import VERSIONED_ROUTES, negotiate
 from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator, DigestOutcome
 from airflow_provider_atlas_restore.testing.downloads import Downloads
 from airflow_provider_atlas_restore.testing.errors import AtlasError
@@ -38,6 +39,8 @@ __all__ = ["App", "HttpServer"]
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = AtlasError(401, None, "You are not authorized for this resource.")
+#: Routes served without Atlas credentials: bearer download links, and the token endpoint.
+_UNAUTHENTICATED = ("download", "private_download", "oauth_token")
 _FAULT_CODES = {429: "RATE_LIMITED", 500: "UNEXPECTED_ERROR", 503: "SERVICE_UNAVAILABLE"}
 _HTML = "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n</body>\r\n</html>\r\n"
 
@@ -137,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer.headers["Allow"] = ", ".join(found.allowed)
         else:
             answer, reset, cut = self._route(app, route, req)
-        if route not in ("download", "oauth_token", "unknown"):
+        if route not in (*_UNAUTHENTICATED, "unknown"):
             self._rate_headers(app, answer)
         if app.settings.latency > 0:
             app.stopping.wait(app.settings.latency)
@@ -148,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._write(answer, cut)
 
     def _route(self, app: App, route: str, req: Request) -> tuple[Answer, bool, int | None]:
-        if route not in ("download", "oauth_token"):
+        if route not in _UNAUTHENTICATED:
             denied = self._authenticate(app, req)
             if denied is not None:
                 return denied, False, None
@@ -174,7 +177,7 @@ class _Handler(BaseHTTPRequestHandler):
         return answer, reset, cut
 
     def _serve(self, app: App, route: str, req: Request) -> Answer:
-        if route == "download":
+        if route in ("download", "private_download"):
             return app.downloads.handle(req)
         if route == "oauth_token":
             issued = app.accounts.issue(
@@ -189,9 +192,10 @@ class _Handler(BaseHTTPRequestHandler):
         if req.version == "v1.0" and app.settings.v1_gone:
             detail = "The requested API version v1.0 has been sunset and is no longer available."
             return error_answer(AtlasError(410, "VERSION_GONE", detail, ["v1.0"]))
-        if req.version == "v2" and not _accepts_v2(req.headers.get("Accept", "")):
-            detail = f"Invalid accept header or version date. Use Accept: {V2_MEDIA_TYPE}."
-            return error_answer(AtlasError(406, "INVALID_ACCEPT_HEADER", detail, [V2_MEDIA_TYPE]))
+        if req.version == "v2" and negotiate(route, req.headers.get("Accept", "")) is None:
+            wanted = VERSIONED_ROUTES.get(route, (V2_MEDIA_TYPE,))[0]
+            detail = f"Invalid accept header or version date. Use Accept: {wanted}."
+            return error_answer(AtlasError(406, "INVALID_ACCEPT_HEADER", detail, [wanted]))
         return app.api.handle(route, req)
 
     def _mutate(self, app: App, fault: Fault, req: Request) -> None:
@@ -264,10 +268,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
         except OSError:
             logger.debug("socket already gone while resetting")
-
-
-def _accepts_v2(accept: str) -> bool:
-    return any(part.split(";")[0].strip().lower() == V2_MEDIA_TYPE for part in accept.split(","))
 
 
 class _Server(ThreadingHTTPServer):

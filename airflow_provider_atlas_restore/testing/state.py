@@ -5,7 +5,10 @@ The records themselves are in :mod:`.records`; the :class:`Store` creates, finds
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
+from dataclasses import replace
 from typing import Any
 
 from airflow_provider_atlas_restore.testing.clock import Clock
@@ -25,7 +28,10 @@ from airflow_provider_atlas_restore.testing.records import (
     StoredRestoreJob,
 )
 
-__all__ = ["Store"]
+__all__ = ["PRIVATE_ENDPOINT_RE", "Store"]
+
+#: A private endpoint id as the spec types ``privateDownloadDeliveryUrls[].endpointId``.
+PRIVATE_ENDPOINT_RE = re.compile(r"^vpce-[0-9a-f]{17}$")
 
 
 class Store:
@@ -126,7 +132,11 @@ class Store:
                 names = [f"{item}-shard-{i}" for i in range(shards)] + [f"{item}-config-0"]
             else:
                 names = [f"{item}-shard-0"]
-            cluster = Cluster(name, group_id, sharded, names, item)
+            now = self.clock.now()
+            # Not from self.ids: a cluster id must not shift the ids of everything made after it.
+            digest = hashlib.blake2b(f"{group_id}/{name}".encode(), digest_size=8).hexdigest()
+            cluster_id = f"{int(now) & 0xFFFFFFFF:08x}{digest}"
+            cluster = Cluster(name, group_id, sharded, names, item, id=cluster_id, created_at=now)
             project.clusters[name] = cluster
             return cluster
 
@@ -251,6 +261,11 @@ class Store:
                     )
                     job.links.append(link)
                     self.links[link.token] = link
+                for endpoint_id in self.project(group_id).private_endpoints:
+                    for public in job.links:
+                        private = replace(public, token=self.ids.token(), endpoint_id=endpoint_id)
+                        job.private_links.append(private)
+                        self.links[private.token] = private
             else:
                 job.target_group_id = target_group_id or group_id
                 job.target_cluster_name = target_cluster_name or cluster_name
@@ -281,6 +296,21 @@ class Store:
             job = self.job(group_id, cluster_name, job_id)
             del cluster.jobs[job_id]
             cluster.job_order.remove(job_id)
-            for link in job.links:
+            for link in [*job.links, *job.private_links]:
                 self.links.pop(link.token, None)
             return job
+
+    def add_private_endpoint(self, group_id: str, endpoint_id: str | None = None) -> str:
+        """Give a project a private endpoint: download jobs created later also get its links.
+
+        :param group_id: project id.
+        :param endpoint_id: ``vpce-`` and 17 hex digits; generated when None.
+        """
+        with self.lock:
+            project = self.project(group_id)
+            endpoint = endpoint_id or f"vpce-{self.ids.object_id(self.clock.now())[-17:]}"
+            if not PRIVATE_ENDPOINT_RE.match(endpoint):
+                raise ValueError(f"invalid private endpoint id {endpoint!r}: use vpce- and 17 hex digits")
+            if endpoint not in project.private_endpoints:
+                project.private_endpoints.append(endpoint)
+            return endpoint

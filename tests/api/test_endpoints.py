@@ -46,6 +46,27 @@ def test_requests_without_body_send_no_content_type():
 
 
 @pytest.mark.parametrize(
+    ("version", "accept"),
+    [("v2", "application/vnd.atlas.2024-08-05+json"), ("v1.0", "application/json")],
+)
+def test_cluster_and_backup_schedule_ask_for_the_version_that_is_not_sunset(version, accept):
+    requests = AtlasRequests(version)
+    cluster = requests.get_cluster_request(GROUP, "Cluster-0")
+    schedule = requests.get_backup_schedule_request(GROUP, "Cluster-0")
+
+    assert (cluster.method, schedule.method) == ("GET", "GET")
+    assert cluster.path == f"/api/atlas/{version}/groups/{GROUP}/clusters/Cluster-0"
+    assert schedule.path == f"/api/atlas/{version}/groups/{GROUP}/clusters/Cluster-0/backup/schedule"
+    assert cluster.headers == schedule.headers == {"Accept": accept}
+
+
+def test_other_requests_keep_the_2023_01_01_version():
+    assert AtlasRequests().get_restore_job_request(GROUP, "C", "a" * 24).headers == {
+        "Accept": "application/vnd.atlas.2023-01-01+json"
+    }
+
+
+@pytest.mark.parametrize(
     ("value", "seconds"), [("55", 55.0), ("0", 0.0), ("1.5", 1.5), ("-3", 0.0), (None, None), ("soon", None)]
 )
 def test_retry_after_seconds_are_read(value, seconds):

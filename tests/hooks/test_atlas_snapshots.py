@@ -79,3 +79,44 @@ def test_no_completed_snapshot_is_a_clear_error(cluster):
 def test_cluster_without_snapshots_is_a_clear_error(cluster):
     with pytest.raises(AtlasSnapshotNotFoundError, match="no completed snapshot \\(0 snapshots"):
         AtlasHook().latest_completed_snapshot("Fresh0")
+
+
+def test_fallback_snapshots_are_skipped_by_the_hook_unless_allowed(cluster):
+    emulator, group, name = cluster
+    scheduled = add(emulator, group, name, "completed", 60)
+    fallback = emulator.add_snapshot(
+        group, name, created_at=emulator.clock.now() - 60, snapshot_type="fallback"
+    )["id"]
+    hook = AtlasHook()
+
+    assert hook.latest_completed_snapshot(name)["id"] == scheduled
+    assert hook.latest_completed_snapshot(name, allow_fallback_snapshot=True)["id"] == fallback
+
+
+def test_allow_fallback_snapshot_must_be_a_flag(cluster):
+    from airflow_provider_atlas_restore.exceptions import AtlasInputError
+
+    emulator, _, name = cluster
+    with pytest.raises(AtlasInputError, match="allow_fallback_snapshot='yes'"):
+        AtlasHook().latest_completed_snapshot(name, allow_fallback_snapshot="yes")  # type: ignore[arg-type]
+    assert emulator.stats.count() == 0
+
+
+def test_point_in_time_check_reads_the_cluster_and_schedule_only_for_point_in_time(cluster):
+    from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
+
+    emulator, group, name = cluster
+    moment = int(emulator.clock.now()) - 3600
+    hook = AtlasHook()
+    spec = RestoreJobSpec(
+        "pointInTime", target_cluster_name=name, target_group_id=group, point_in_time_utc_seconds=moment
+    )
+
+    window = hook.check_point_in_time_restore(name, spec)
+    skipped = hook.check_point_in_time_restore(name, RestoreJobSpec("download", snapshot_id="a" * 24))
+
+    assert window is not None
+    assert (window.continuous_backup, window.restore_window_days) == (True, 7)
+    assert skipped is None
+    assert emulator.stats.count(route="get_cluster", status=200) == 1
+    assert emulator.stats.count(route="get_backup_schedule", status=200) == 1

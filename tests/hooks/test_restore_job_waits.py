@@ -216,3 +216,29 @@ def test_only_a_pending_job_is_cancelled(atlas_emulator, emulator_hook):
     assert emulator_hook.cancel_restore_job_if_pending("Cluster0", ready) is RestoreJobState.READY
     assert atlas_emulator.restore_job(seed.group_id, "Cluster0", pending)["cancelled"] is True
     assert atlas_emulator.stats.count(route="cancel_restore_job", method="DELETE") == 1
+
+
+def test_a_first_try_looks_for_no_earlier_job(atlas_emulator, emulator_hook):
+    started = moment(atlas_emulator)
+    add_job(atlas_emulator, snapshot_id=atlas_emulator.seed.snapshot_id)
+
+    found = emulator_hook.find_restore_job_of_an_earlier_try(
+        "Cluster0", download_of(atlas_emulator.seed.snapshot_id), try_number=1, dag_run_started=started
+    )
+
+    assert found is None
+    assert atlas_emulator.stats.count(route="list_restore_jobs") == 0
+
+
+def test_a_later_try_adopts_the_job_started_since_its_dag_run_began_and_says_so(
+    atlas_emulator, emulator_hook, log_text
+):
+    started = moment(atlas_emulator)
+    job_id = add_job(atlas_emulator, snapshot_id=atlas_emulator.seed.snapshot_id)
+
+    found = emulator_hook.find_restore_job_of_an_earlier_try(
+        "Cluster0", download_of(atlas_emulator.seed.snapshot_id), try_number=2, dag_run_started=started
+    )
+
+    assert found["id"] == job_id
+    assert f"Adopting restore job {job_id} started by an earlier try of this task instance" in log_text()

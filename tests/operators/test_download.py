@@ -217,6 +217,7 @@ def test_templated_fields():
         "destination",
         "destination_conn_id",
         "atlas_conn_id",
+        "private_endpoint_id",
     }
 
 

@@ -21,9 +21,10 @@ from airflow_provider_atlas_restore.exceptions import (
     CorruptDownloadError,
 )
 from airflow_provider_atlas_restore.testing import AtlasEmulator
+from tests.conftest import define_aws_connection
 from tests.download_fixtures import served_sha256
 from tests.operators.download_helpers import CONN_ID, SHARDED, ready_job, run, sensor_xcom
-from tests.storage_servers import object_keys, unfinished_uploads
+from tests.storage_servers import MotoS3Server, forget_object_stores, object_keys, unfinished_uploads
 
 pytestmark = pytest.mark.usefixtures("emulator_time", "connect")
 
@@ -202,10 +203,17 @@ def test_if_exists_fail_refuses_before_any_download_link_is_spent(
 
 _KILLED_ATTEMPT = textwrap.dedent(
     """
-    import json, sys
+    import json, sys, time
     from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 
     bucket, conn_id, atlas_conn_id, restore_job = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+    # A slow network, so that the kill lands mid-upload however fast this machine is: 10 ms a MiB.
+    from airflow_provider_atlas_restore.download import object_upload
+    original_write = object_upload.ObjectUpload.write
+    def slow_write(self, data):
+        time.sleep(0.01)
+        original_write(self, data)
+    object_upload.ObjectUpload.write = slow_write
     AtlasDownloadSnapshotOperator(
         task_id="download", destination=f"s3://{bucket}/restores/", destination_conn_id=conn_id,
         atlas_conn_id=atlas_conn_id, restore_job=restore_job, allow_http=True, upload_part_size=5 << 20,
@@ -217,7 +225,10 @@ _KILLED_ATTEMPT = textwrap.dedent(
 def _uploaded_parts(client: Any, bucket: str) -> int:
     parts = 0
     for upload in unfinished_uploads(client, bucket):
-        listing = client.list_parts(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        try:
+            listing = client.list_parts(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        except client.exceptions.NoSuchUpload:  # completed or aborted since it was listed
+            continue
         parts += len(listing.get("Parts", []))
     return parts
 
@@ -288,9 +299,22 @@ _MEASURED_ATTEMPT = textwrap.dedent(
 )
 
 
-def test_memory_added_by_a_large_download_to_s3_stays_under_150_mib(
-    emu, group_id, s3_server, s3_bucket, aws_connection
-):
+@pytest.fixture
+def own_s3_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A moto server of this test alone, with a bucket and an ``aws`` connection: a 2 GiB upload shares nothing."""
+    server = MotoS3Server(tmp_path / "moto").start()
+    try:
+        client = server.client()
+        client.create_bucket(Bucket="atlas-memory-test")
+        define_aws_connection(monkeypatch, "atlas_test_s3_memory", server.connection_json())
+        yield server, "atlas-memory-test", "atlas_test_s3_memory"
+    finally:
+        forget_object_stores("atlas_test_s3_memory")
+        server.stop()
+
+
+def test_memory_added_by_a_large_download_to_s3_stays_under_150_mib(emu, group_id, own_s3_server):
+    s3_server, s3_bucket, aws_connection = own_s3_server
     job = ready_job(emu, group_id, size=S3_MEMORY_BYTES)
     child = subprocess.run(
         [
@@ -315,7 +339,6 @@ def test_memory_added_by_a_large_download_to_s3_stays_under_150_mib(
     assert (
         client.head_object(Bucket=s3_bucket, Key=key)["ContentLength"] == figures["bytes"] >= S3_MEMORY_BYTES
     )
-    client.delete_object(Bucket=s3_bucket, Key=key)
     added_mib = (figures["peak_rss_kib"] - figures["rss_before_kib"]) / 1024
     print(f"download of {figures['bytes']} bytes to S3: peak RSS {added_mib:.1f} MiB over the start")
     assert added_mib < 150

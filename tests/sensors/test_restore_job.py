@@ -65,10 +65,10 @@ def test_pending_job_is_not_done(serve, body):
     assert sensor().poke({}) is False
 
 
-def test_ready_download_returns_the_job_summary(serve):
+def test_ready_download_returns_the_job_summary_with_its_links_when_asked(serve):
     serve(job(deliveryUrl=[LINK], expiresAt=LATER))
 
-    result = sensor().poke({})
+    result = sensor(include_delivery_urls=True).poke({})
 
     assert isinstance(result, PokeReturnValue)
     assert result.is_done
@@ -86,10 +86,25 @@ def test_ready_download_returns_the_job_summary(serve):
     }
 
 
-def test_sharded_download_is_done_when_every_replica_set_has_its_link(serve):
+def test_ready_download_keeps_its_links_out_of_xcom_by_default(serve):
     serve(sharded(LINK, LINK + "?1"))
 
     result = sensor().poke({})
+
+    assert result.is_done
+    assert result.xcom_value["delivery_urls"] == ["***", "***"]
+    assert result.xcom_value["components"] == [
+        {"replica_set_name": "atlas-x-shard-0", "download_url": "***"},
+        {"replica_set_name": "atlas-x-shard-1", "download_url": "***"},
+    ]
+    assert (result.xcom_value["restore_job_id"], result.xcom_value["cluster_name"]) == (JOB_ID, CLUSTER)
+    assert LINK not in repr(result.xcom_value)
+
+
+def test_sharded_download_is_done_when_every_replica_set_has_its_link(serve):
+    serve(sharded(LINK, LINK + "?1"))
+
+    result = sensor(include_delivery_urls=True).poke({})
 
     assert result.xcom_value["components"] == [
         {"replica_set_name": "atlas-x-shard-0", "download_url": LINK},
@@ -162,12 +177,13 @@ def test_delivery_urls_are_registered_with_the_secret_masker(serve):
     assert redact(f"the link is {link}") == "the link is ***"
 
 
-def test_deferrable_sensor_returns_at_once_when_already_ready(serve):
+@pytest.mark.parametrize(("include", "links"), [(False, ["***"]), (True, [LINK])])
+def test_deferrable_sensor_returns_at_once_when_already_ready(serve, include, links):
     served = serve(job(deliveryUrl=[LINK], expiresAt=LATER))
 
-    result = _deferrable().execute({})
+    result = _deferrable(include_delivery_urls=include).execute({})
 
-    assert result["delivery_urls"] == [LINK]
+    assert result["delivery_urls"] == links
     assert served.call_count == 1
 
 
@@ -198,12 +214,16 @@ def test_deferrable_sensor_fails_at_once_without_deferring(serve):
         _deferrable().execute({})
 
 
-def test_success_event_reads_fresh_links_for_the_xcom_value(serve):
+@pytest.mark.parametrize(("include", "links"), [(False, ["***"]), (True, [LINK])])
+def test_success_event_reads_the_job_afresh_for_the_xcom_value(serve, include, links):
     served = serve(job(deliveryUrl=[LINK], expiresAt=LATER))
 
-    result = _deferrable().execute_complete({}, {"status": "success", "message": "ready"})
+    result = _deferrable(include_delivery_urls=include).execute_complete(
+        {}, {"status": "success", "message": "ready"}
+    )
 
-    assert result["delivery_urls"] == [LINK]
+    assert result["delivery_urls"] == links
+    assert result["state"] == "ready"
     assert served.call_count == 1
 
 
