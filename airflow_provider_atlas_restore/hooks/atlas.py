@@ -33,7 +33,7 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasInputError,
 )
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
-from airflow_provider_atlas_restore.hooks.restore_jobs import RestoreJobOperations
+from airflow_provider_atlas_restore.hooks.restore_job_waits import RestoreJobWaitOperations
 from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
 from airflow_provider_atlas_restore.masking import mask_delivery_urls
 
@@ -47,12 +47,13 @@ if TYPE_CHECKING:
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
 
-class AtlasHook(RestoreJobOperations, SnapshotOperations, BaseHook):
+class AtlasHook(RestoreJobWaitOperations, SnapshotOperations, BaseHook):
     """
     Call the MongoDB Atlas Administration API (v2 by default, or v1.0) for Cloud Backup restores.
 
     The API operations come in groups, a module each: restore jobs
-    (:class:`~.restore_jobs.RestoreJobOperations`) and snapshots
+    (:class:`~.restore_jobs.RestoreJobOperations`, and for tasks that wait
+    :class:`~.restore_job_waits.RestoreJobWaitOperations`) and snapshots
     (:class:`~.snapshots.SnapshotOperations`). This class holds what they share: the connection,
     the session, the service-account tokens and :meth:`run`.
 

@@ -1,11 +1,19 @@
-"""Operators that start and cancel MongoDB Atlas restore jobs."""
+"""Operators that start (and wait for) and cancel MongoDB Atlas restore jobs."""
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseOperator
+from airflow.providers.common.compat.sdk import (
+    AirflowFailException,
+    AirflowSensorTimeout,
+    BaseOperator,
+    conf,
+)
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
 from airflow_provider_atlas_restore.api.validation import (
@@ -13,12 +21,21 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_choice,
     validate_cluster_name,
     validate_conn_id,
+    validate_flag,
     validate_group_id_or_default,
     validate_object_id,
 )
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
+from airflow_provider_atlas_restore.masking import redact_result_links
+from airflow_provider_atlas_restore.models import (
+    RestoreJobResult,
+    RestoreJobState,
+    WaitOutcome,
+    WaitStatus,
+    evaluate_restore_job,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -27,6 +44,10 @@ if TYPE_CHECKING:
 
 #: ``snapshot_id`` value that picks the cluster's newest completed snapshot when the task runs.
 LATEST_SNAPSHOT = "latest"
+#: Seconds between two looks at a job the create task waits for.
+DEFAULT_POLL_INTERVAL = 30.0
+#: Seconds the create task waits for its job before failing: 24 hours.
+DEFAULT_TIMEOUT = 24 * 60 * 60.0
 _OVERWRITING = ("automated", "pointInTime")
 
 
@@ -44,6 +65,14 @@ def _as_int(value: int | str | None, name: str) -> int | None:
     )
 
 
+def _seconds(value: Any, name: str) -> float:
+    """Return a positive, finite number of seconds as a float, or raise naming the parameter."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise AtlasInputError(f"{name}={value!r} is not allowed: it must be a number of seconds above 0.")
+    return float(number)
+
+
 def _hook(atlas_conn_id: str) -> AtlasHook:
     """Return a new hook; imported only when a task runs, as the hook brings the HTTP client."""
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
@@ -53,17 +82,29 @@ def _hook(atlas_conn_id: str) -> AtlasHook:
 
 class AtlasCreateRestoreJobOperator(BaseOperator):
     """
-    Start an Atlas restore job and return it (XCom): ``download``, ``automated`` or ``pointInTime``.
-
-    A ``download`` restore prepares snapshot files to fetch; wait for them with
-    :class:`~airflow_provider_atlas_restore.sensors.restore_job.AtlasRestoreJobSensor`, then use
-    :class:`~airflow_provider_atlas_restore.operators.download.AtlasDownloadSnapshotOperator`.
+    Start an Atlas restore job (``download``, ``automated`` or ``pointInTime``) and, by default, wait until it is done.
 
     **Automated and point-in-time restores overwrite every database of the target cluster.**
     They run only with ``confirm_overwrite=True``; without it the DAG fails to load.
 
-    The create request is not repeated after a server error or a lost answer (the job may have
-    been created); only 429 and refused connections are retried.
+    Waiting follows the rules of
+    :class:`~airflow_provider_atlas_restore.sensors.restore_job.AtlasRestoreJobSensor` (links
+    ready, or restore finished) and returns (XCom) what the sensor returns, for
+    :class:`~airflow_provider_atlas_restore.operators.download.AtlasDownloadSnapshotOperator`. A
+    failed, cancelled or expired job fails the task at once with its state; so does ``timeout``
+    (the job goes on in Atlas); neither is retried. It looks once before deferring: a job done
+    already never defers. See ``docs/waiting.md``.
+
+    A retry never starts a second job for the same request: a later try (``try_number`` > 1)
+    looks in Atlas (not in XCom, which Airflow clears) for a job of the same delivery type,
+    snapshot (any, for ``"latest"``), target and point in time created since the DAG run began,
+    less 60 s (:func:`~airflow_provider_atlas_restore.hooks.restore_job_waits.earliest_start_of_earlier_tries`),
+    and adopts the newest one still pending or done. Clearing a finished DAG run starts anew.
+
+    When the task is killed (SIGTERM, ``execution_timeout``), ``on_kill`` cancels the download
+    restore it started or adopted if still pending (``cancel_on_kill``); Atlas cannot cancel
+    automated and point-in-time restores, and the log says so. The create request is not
+    repeated after a 5xx or a lost answer; only 429 and refused connections are retried.
 
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
@@ -79,6 +120,16 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     :param allow_fallback_snapshot: let ``"latest"`` choose a fallback snapshot (``snapshotType:
         fallback``, which Atlas warns may hold inconsistent data); by default they are skipped.
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
+    :param wait_for_completion: wait until the job is done and return the sensor's result
+        (default ``True``); ``False`` returns the new job at once.
+    :param deferrable: wait in the triggerer, not in a worker slot (default: Airflow's
+        ``[operators] default_deferrable``, ``False`` unless configured).
+    :param poll_interval: seconds between two looks at the job while waiting (default 30).
+    :param timeout: seconds to wait before failing (default 86,400: 24 hours).
+    :param cancel_on_kill: cancel a pending download restore this task started when the task
+        is killed (default ``True``).
+    :param include_delivery_urls: put the real download links into XCom, as the sensor does with
+        it (default ``False``: each link is ``***`` and the download task resolves fresh ones).
     """
 
     template_fields: Sequence[str] = (
@@ -110,6 +161,12 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         confirm_overwrite: bool = False,
         allow_fallback_snapshot: bool = False,
         atlas_conn_id: str = DEFAULT_CONN_ID,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_TIMEOUT,
+        cancel_on_kill: bool = True,
+        include_delivery_urls: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -134,6 +191,14 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self.confirm_overwrite = confirm_overwrite
         self.allow_fallback_snapshot = allow_fallback_snapshot
         self.atlas_conn_id = atlas_conn_id
+        self.wait_for_completion = validate_flag(wait_for_completion, "wait_for_completion")
+        self.deferrable = validate_flag(deferrable, "deferrable")
+        self.poll_interval = _seconds(poll_interval, "poll_interval")
+        self.timeout = _seconds(timeout, "timeout")
+        self.cancel_on_kill = validate_flag(cancel_on_kill, "cancel_on_kill")
+        self.include_delivery_urls = validate_flag(include_delivery_urls, "include_delivery_urls")
+        #: The job this try started or adopted, as (cluster, job id, project): what on_kill cancels.
+        self._started_job: tuple[str, str, str] | None = None
 
     def _spec(self, snapshot_id: str | None) -> RestoreJobSpec:
         """Return the restore job's spec from the rendered fields (templated numbers read as ints)."""
@@ -148,7 +213,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """Check every input, resolve ``latest``, create the job and return it."""
+        """Check every input, adopt an earlier try's job or start one, then wait for it if asked."""
         # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
@@ -159,18 +224,132 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
-            if choose_latest:
-                latest = hook.latest_completed_snapshot(
-                    self.cluster_name, group, allow_fallback_snapshot=self.allow_fallback_snapshot
-                )
-                spec = spec.with_snapshot(latest["id"])
-            hook.check_point_in_time_restore(self.cluster_name, spec, group)  # before the POST
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
-            return hook.create_restore_job(self.cluster_name, spec, group)
+            ti, dag_run = context.get("ti"), context.get("dag_run")
+            job = hook.find_restore_job_of_an_earlier_try(
+                self.cluster_name,
+                spec,
+                group,
+                try_number=getattr(ti, "try_number", None),
+                dag_run_started=getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None),
+                any_snapshot=choose_latest,
+            )
+            if job is None:
+                if choose_latest:
+                    latest = hook.latest_completed_snapshot(
+                        self.cluster_name, group, allow_fallback_snapshot=self.allow_fallback_snapshot
+                    )
+                    spec = spec.with_snapshot(latest["id"])
+                hook.check_point_in_time_restore(self.cluster_name, spec, group)  # before the POST
+                job = hook.create_restore_job(self.cluster_name, spec, group)
+            job_id = validate_object_id(job.get("id"), "the new restore job's id")
+            self._started_job = (self.cluster_name, job_id, group)
+            if not self.wait_for_completion:
+                return job
+            return self._wait(hook, job_id, group)
         finally:
             hook.close()
+
+    def _wait(self, hook: AtlasHook, job_id: str, group: str) -> dict[str, Any]:
+        """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
+        outcome, job = hook.wait_for_restore_job(
+            self.cluster_name,
+            job_id,
+            group,
+            poll_interval=self.poll_interval,
+            timeout=0 if self.deferrable else self.timeout,
+        )
+        if outcome.status is WaitStatus.PENDING and self.deferrable:
+            from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+
+            self.defer(
+                trigger=AtlasRestoreJobTrigger(
+                    atlas_conn_id=self.atlas_conn_id,
+                    group_id=group,
+                    cluster_name=self.cluster_name,
+                    restore_job_id=job_id,
+                    poll_interval=self.poll_interval,
+                    timeout_at=time.time() + self.timeout,
+                ),
+                method_name="execute_complete",
+                # Later than the trigger's own time-out, whose event says more than Airflow's.
+                timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
+            )
+        return self._result(outcome, job, job_id, group)
+
+    def _result(
+        self, outcome: WaitOutcome, job: dict[str, Any] | None, job_id: str, group: str
+    ) -> dict[str, Any]:
+        """Return the sensor's XCom value for a done job (links redacted unless asked); raise for a failed one or when time ran out."""
+        if outcome.status is WaitStatus.FAILED:
+            raise AirflowFailException(outcome.message)
+        if outcome.status is WaitStatus.PENDING or job is None:
+            raise AirflowSensorTimeout(
+                f"Restore job {job_id} of cluster {self.cluster_name} was not done after timeout="
+                f"{self.timeout:.0f} s of waiting; it goes on in Atlas. Last look: {outcome.message}"
+            )
+        value = RestoreJobResult.from_job(
+            job, restore_job_id=job_id, cluster_name=self.cluster_name, group_id=group
+        ).to_xcom()
+        return value if self.include_delivery_urls else redact_result_links(value)
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Resume after the trigger: read the job afresh (the event has no links) and return the result, or fail."""
+        event = event or {}
+        job_id = validate_object_id(event.get("restore_job_id"), "restore_job_id")
+        message = str(event.get("message") or "The trigger ended without a message.")
+        hook = _hook(validate_conn_id(self.atlas_conn_id))
+        try:
+            group = hook.resolve_group_id(self.group_id or None)
+            self._started_job = (self.cluster_name, job_id, group)
+            if event.get("status") not in ("success", "timeout"):
+                raise AirflowFailException(message)
+            # Done, or time is up: one last look decides, with fresh links.
+            job = hook.get_restore_job(self.cluster_name, job_id, group)
+            outcome = evaluate_restore_job(
+                job, cluster_name=self.cluster_name, now=datetime.now(timezone.utc), restore_job_id=job_id
+            )
+            self.log.info("%s", outcome.message)
+            return self._result(outcome, job, job_id, group)
+        finally:
+            hook.close()
+
+    def on_kill(self) -> None:
+        """Cancel the pending download restore this task started, when ``cancel_on_kill``; log why not otherwise."""
+        if self._started_job is None:
+            return
+        cluster, job_id, group = self._started_job
+        if self.delivery_type != "download":
+            self.log.warning(
+                "The task was killed; Atlas cannot cancel restore job %s of cluster %s (%s restore): "
+                "it goes on and overwrites the target cluster.",
+                job_id,
+                cluster,
+                self.delivery_type,
+            )
+            return
+        if not self.cancel_on_kill:
+            self.log.info("The task was killed; cancel_on_kill=False leaves restore job %s running.", job_id)
+            return
+        from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+        # A hook of its own, with few retries: on_kill interrupts execute and must end soon.
+        hook = AtlasHook(atlas_conn_id=self.atlas_conn_id, retry_max_attempts=2, retry_max_total_wait=5)
+        try:
+            state = hook.cancel_restore_job_if_pending(cluster, job_id, group)
+        except AtlasApiError as error:
+            self.log.warning("The task was killed; cancelling restore job %s failed: %s", job_id, error)
+            return
+        finally:
+            hook.close()
+        if state is RestoreJobState.PENDING:
+            self.log.info("The task was killed: cancelled its pending download restore job %s.", job_id)
+        else:
+            self.log.info(
+                "The task was killed; restore job %s is %s: nothing to cancel.", job_id, state.value
+            )
 
 
 class AtlasCancelRestoreJobOperator(BaseOperator):

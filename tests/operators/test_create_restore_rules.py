@@ -14,6 +14,7 @@ DAY = 86_400
 
 def create(**arguments: Any) -> AtlasCreateRestoreJobOperator:
     arguments.setdefault("cluster_name", "Cluster0")
+    arguments.setdefault("wait_for_completion", False)  # these tests look at the job as created
     return AtlasCreateRestoreJobOperator(task_id="create", **arguments)
 
 

@@ -16,7 +16,9 @@ from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
 
 
 def create(**arguments):
-    return AtlasCreateRestoreJobOperator(task_id="create", **{"cluster_name": "Cluster0", **arguments})
+    """The create task without waiting: these tests look at the job as Atlas created it."""
+    defaults = {"cluster_name": "Cluster0", "wait_for_completion": False}
+    return AtlasCreateRestoreJobOperator(task_id="create", **{**defaults, **arguments})
 
 
 def test_download_of_the_latest_snapshot_picks_the_newest_completed(atlas_emulator, emulator_connection):

@@ -14,7 +14,9 @@ from airflow_provider_atlas_restore.operators.restore_job_lifecycle import Atlas
 from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 
 with DAG(dag_id="rules_download", schedule=None, params={"destination": "/tmp/unused", "endpoint": ""}):
-    create = AtlasCreateRestoreJobOperator(task_id="create", cluster_name="Cluster0", snapshot_id="latest")
+    create = AtlasCreateRestoreJobOperator(
+        task_id="create", cluster_name="Cluster0", snapshot_id="latest", wait_for_completion=False
+    )
     wait = AtlasRestoreJobSensor(
         task_id="wait",
         cluster_name="Cluster0",
@@ -39,6 +41,7 @@ with DAG(dag_id="rules_point_in_time", schedule=None, params={"moment": 0}):
         target_group_id="{{ conn.mongodb_atlas_default.extra_dejson.group_id }}",
         point_in_time_utc_seconds="{{ params.moment }}",
         confirm_overwrite=True,
+        wait_for_completion=False,
         retries=0,
     )
 """

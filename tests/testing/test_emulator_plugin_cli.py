@@ -114,7 +114,11 @@ def test_serve_prints_connections_that_create_and_download_a_restore(
 
     assert set(served_connections) == {"MONGODB_ATLAS_DEFAULT", "MONGODB_ATLAS_SERVICE_ACCOUNT"}
     create = AtlasCreateRestoreJobOperator(
-        task_id="create", cluster_name="Cluster0", snapshot_id="latest", atlas_conn_id=conn_id
+        task_id="create",
+        cluster_name="Cluster0",
+        snapshot_id="latest",
+        atlas_conn_id=conn_id,
+        wait_for_completion=False,  # the download below reads the job by its id
     )
     job = create.execute(context={})  # type: ignore[arg-type]
     download = AtlasDownloadSnapshotOperator(
