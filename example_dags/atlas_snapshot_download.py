@@ -47,6 +47,9 @@ with DAG(
         cluster_name="{{ params.cluster_name }}",
         delivery_type="download",
         snapshot_id="latest",
+        # Start only: the sensor below waits in the triggerer (one task can also start and wait:
+        # the default wait_for_completion=True).
+        wait_for_completion=False,
     )
 
     wait_for_download = AtlasRestoreJobSensor(
