@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -78,6 +80,27 @@ class Run:
             components=self.components,
             interval=interval,
         )
+
+    def report(self, name: str, failure: str | None, summary: Sequence[str], *, keep: bool) -> int:
+        """
+        Print the run's last lines (passed with its summary, or failed with why) and return the exit status.
+
+        :param name: the test's name at the start of each line (``e2e``, ``distributed``).
+        :param failure: why the run failed, or ``None`` when it passed.
+        :param summary: the run's figures, joined into the passed line.
+        :param keep: keep the work folder after a pass (it is always kept after a failure).
+        """
+        total = self.steps.elapsed()
+        if failure is None:
+            print(f"{name}: passed in {total:.1f} s ({'; '.join(summary)})", flush=True)
+            if not keep:
+                shutil.rmtree(self.workdir.root, ignore_errors=True)
+            print(f"{name}: 1 passed, 0 failed", flush=True)
+            return 0
+        print(f"\n{name}: FAILED after {total:.1f} s: {failure}", file=sys.stderr, flush=True)
+        print(f"{name}: logs kept in {self.workdir.root}", file=sys.stderr, flush=True)
+        print(f"{name}: 0 passed, 1 failed", flush=True)
+        return 1
 
     def cli(self, args: Sequence[str], timeout: float = 120.0) -> str:
         """Run ``airflow ARGS`` with the components' environment, within the time budget."""

@@ -382,17 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             killed = []
         late = f" ({', '.join(killed)} killed after ignoring SIGTERM)" if killed else ""
         run.steps.log(f"all processes stopped{late}")
-    total = run.steps.elapsed()
-    if failure is None:
-        print(f"distributed: passed in {total:.1f} s ({'; '.join(summary)})", flush=True)
-        if not settings.keep:
-            shutil.rmtree(run.workdir.root, ignore_errors=True)
-        print("distributed: 1 passed, 0 failed", flush=True)
-        return 0
-    print(f"\ndistributed: FAILED after {total:.1f} s: {failure}", file=sys.stderr, flush=True)
-    print(f"distributed: logs kept in {run.workdir.root}", file=sys.stderr, flush=True)
-    print("distributed: 0 passed, 1 failed", flush=True)
-    return 1
+    return run.report("distributed", failure, summary, keep=settings.keep)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import sys
 import traceback
@@ -242,17 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             killed = []
         late = f" ({', '.join(killed)} killed after ignoring SIGTERM)" if killed else ""
         run.steps.log(f"all processes stopped{late}")
-    total = run.steps.elapsed()
-    if failure is None:
-        print(f"e2e: passed in {total:.1f} s ({'; '.join(summary)})", flush=True)
-        if not settings.keep:
-            shutil.rmtree(run.workdir.root, ignore_errors=True)
-        print("e2e: 1 passed, 0 failed", flush=True)
-        return 0
-    print(f"\ne2e: FAILED after {total:.1f} s: {failure}", file=sys.stderr, flush=True)
-    print(f"e2e: logs kept in {run.workdir.root}", file=sys.stderr, flush=True)
-    print("e2e: 0 passed, 1 failed", flush=True)
-    return 1
+    return run.report("e2e", failure, summary, keep=settings.keep)
 
 
 if __name__ == "__main__":
