@@ -218,7 +218,7 @@ class DownloadDestination:
             path = self.local_folder / name
             if not path.is_file():
                 return None
-            return StoredFile(str(self.uri_of(name)), path.stat().st_size, read_file_metadata(path))
+            return StoredFile(self.uri_of(name), path.stat().st_size, read_file_metadata(path))
         try:
             return self.store.stored(self._object_path(name), self.uri_of(name))
         except Exception as error:

@@ -129,7 +129,6 @@ class ObjectUpload:
         self.fs = fs
         self.path = path
         self.uri = uri
-        self.final = uri
         self.store = store
         self.metadata = dict(metadata)
         self.part_size = part_size
@@ -180,11 +179,16 @@ class ObjectUpload:
         :param data: the next bytes.
         """
         self._raise_failure()
+        self._start()
+        if not self._hand_off.put(bytes(data)):
+            self._raise_failure()
+
+    def _start(self) -> threading.Thread:
+        """Start the upload thread, once per upload; return it."""
         if self._thread is None:
             self._thread = threading.Thread(target=self._upload, name=f"upload {self.uri}", daemon=True)
             self._thread.start()
-        if not self._hand_off.put(bytes(data)):
-            self._raise_failure()
+        return self._thread
 
     def _upload(self) -> None:
         """Open the uncommitted file and write every chunk handed off, until the end or a failure."""
@@ -215,11 +219,9 @@ class ObjectUpload:
 
     def _drain(self) -> None:
         """End the stream and wait until every part handed off was sent."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._upload, name=f"upload {self.uri}", daemon=True)
-            self._thread.start()
+        thread = self._start()  # an empty file still opens (and commits) its upload
         self._hand_off.put(None)
-        self._thread.join()
+        thread.join()
         self._raise_failure()
 
     def commit(self, sha256: str) -> None:
