@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_api import raise_if_failed
-from example_dag import CREATE_TASK, DAG_ID, SENSOR_TASK, TASK_IDS
+from example_dag import CREATE_TASK, DAG_ID, TASK_IDS
 from failure import E2EFailure
 from run_context import Run
 
@@ -37,23 +37,25 @@ def wait_for_dag(run: Run) -> None:
 
 
 def wait_for_deferral(run: Run) -> dict[str, Any]:
-    """Wait until the sensor is deferred and a triggerer runs its trigger; return the task instance."""
+    """Wait until the create task, having started the restore, is deferred and a triggerer runs its trigger.
+
+    Returns the task instance.
+    """
 
     def deferred() -> dict[str, Any] | None:
-        raise_if_failed(run.api.task_instance(run.run_id, CREATE_TASK))
-        ti = run.api.task_instance(run.run_id, SENSOR_TASK)
+        ti = run.api.task_instance(run.run_id, CREATE_TASK)
         if ti is None or ti["state"] is None:
             return None
         raise_if_failed(ti)
         if ti["state"] == "success":
             raise E2EFailure(
-                f"{SENSOR_TASK} succeeded before it was seen deferred: give the download more "
+                f"{CREATE_TASK} succeeded before it was seen deferred: give the download more "
                 f"time (--ready-after, now {run.settings.ready_after:g} s)"
             )
         trigger = ti.get("trigger") or {}
         return ti if ti["state"] == "deferred" and trigger.get("triggerer_id") else None
 
-    return run.wait_for(f"{SENSOR_TASK} to be deferred, its trigger in the triggerer", deferred, timeout=180)
+    return run.wait_for(f"{CREATE_TASK} to be deferred, its trigger in the triggerer", deferred, timeout=180)
 
 
 def seconds_until_ready(run: Run) -> float:
@@ -62,6 +64,8 @@ def seconds_until_ready(run: Run) -> float:
     The job was created while ``create_restore`` ran, so not before that task started.
     """
     created = run.api.task_instance(run.run_id, CREATE_TASK) or {}
+    if not created.get("start_date"):
+        raise E2EFailure(f"{CREATE_TASK} has no start date while deferred: {created}")
     started = datetime.fromisoformat(str(created["start_date"]).replace("Z", "+00:00"))
     return started.timestamp() + run.settings.ready_after - time.time()
 
@@ -70,12 +74,12 @@ def wait_for_takeover(run: Run, old_triggerer_id: int) -> str:
     """Wait until another triggerer holds the trigger (or has already fired it); say which."""
 
     def taken_over() -> str | None:
-        ti = run.api.task_instance(run.run_id, SENSOR_TASK)
+        ti = run.api.task_instance(run.run_id, CREATE_TASK)
         if ti is None:
             return None
         raise_if_failed(ti)
         if ti["state"] != "deferred":
-            return f"the new triggerer fired the trigger ({SENSOR_TASK} is {ti['state']})"
+            return f"the new triggerer fired the trigger ({CREATE_TASK} is {ti['state']})"
         trigger = ti.get("trigger") or {}
         owner = trigger.get("triggerer_id")
         if owner is not None and owner != old_triggerer_id:
@@ -104,7 +108,7 @@ def wait_for_run(run: Run) -> str:
 
 
 def check_task_instances(run: Run) -> None:
-    """Every task succeeded at its first try: the sensor resumed, it was not retried."""
+    """Every task succeeded at its first try: the deferred create task resumed, it was not retried."""
     for task_id in TASK_IDS:
         ti = run.api.task_instance(run.run_id, task_id)
         if not ti or ti["state"] != "success" or ti["try_number"] != 1:

@@ -8,22 +8,21 @@ from typing import Any
 from urllib.parse import quote
 
 from distributed_airflow import Worker
-from example_dag import CREATE_TASK, DAG_ID, DOWNLOAD_TASK, SENSOR_TASK
+from example_dag import CREATE_TASK, DAG_ID, DOWNLOAD_TASK, REPORT_TASK
 from failure import E2EFailure
 from run_context import Run
 
-REPORT_TASK = "report"
 ABORT_MESSAGE = "Aborted an unfinished upload of "
 #: The first line of every task log: the task process logs it before it asks to start.
 FIRST_EVENT = "::group::Pre Execute"
 
 
 def check_first_try_tasks(run: Run) -> None:
-    """Every task but the download succeeded at its first try (the sensor resumed, it was not retried).
+    """Every task but the download succeeded at its first try (the deferred create task resumed, it was not retried).
 
     :param run: the run.
     """
-    for task_id in (CREATE_TASK, SENSOR_TASK, REPORT_TASK):
+    for task_id in (CREATE_TASK, REPORT_TASK):
         ti = run.api.task_instance(run.run_id, task_id)
         if not ti or ti["state"] != "success" or ti["try_number"] != 1:
             state = ti and (ti["state"], ti["try_number"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 
@@ -12,6 +13,10 @@ from timing import Deadline, wait_for
 
 EMULATOR_PUBLIC_KEY = "e2e-public-key"
 EMULATOR_PRIVATE_KEY = "e2e-private-0000-1111-2222-333344445555"
+#: A create request the emulator answered 200, in its ``--verbose`` log.
+_CREATED = re.compile(r'"POST \S*/backup/restoreJobs(?:\?\S*)? HTTP/1\.1" 200 ')
+#: A GET of one restore job the emulator answered 200; group 1 is the job's id.
+_JOB_READ = re.compile(r'"GET \S*/backup/restoreJobs/([0-9a-f]{24})(?:\?\S*)? HTTP/1\.1" 200 ')
 
 
 @dataclass
@@ -44,9 +49,15 @@ class Emulator:
 
     def count_job_polls(self, job_id: str) -> int:
         """How many GETs of the restore job the emulator has answered 200 (its ``--verbose`` log)."""
-        needle = f'/restoreJobs/{job_id} HTTP/1.1" 200'
-        text = self.component.log_path.read_text(errors="replace")
-        return sum(1 for line in text.splitlines() if '"GET ' in line and needle in line)
+        return self.jobs_read().count(job_id)
+
+    def jobs_read(self) -> list[str]:
+        """The id of each restore job read (a GET answered 200), one entry a GET, oldest first."""
+        return _JOB_READ.findall(self.component.log_path.read_text(errors="replace"))
+
+    def count_jobs_created(self) -> int:
+        """How many create requests the emulator has answered 200: the restore jobs it started."""
+        return len(_CREATED.findall(self.component.log_path.read_text(errors="replace")))
 
 
 def start_emulator(

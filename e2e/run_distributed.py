@@ -7,15 +7,17 @@ moto's S3 server (the destination), the Atlas emulator, and Airflow's api-server
 dag-processor, a triggerer and two Celery workers, each worker with its own ``HOME``, ``TMPDIR``,
 working directory, ``AIRFLOW_HOME`` and host name. Then it:
 
-1. triggers ``atlas_snapshot_download`` into ``s3://``; once the sensor is deferred, SIGKILLs the
-   triggerer and starts another, which must take the trigger over;
+1. triggers ``atlas_snapshot_download`` into ``s3://``; once its ``create_restore`` task has started
+   the restore and is deferred (create-and-wait), SIGKILLs the triggerer and starts another, which
+   must take the trigger over;
 2. once the download streams (S3 lists parts of its unfinished upload), SIGKILLs the worker running
    it, the task's own process group included; that worker stays down;
 3. waits for the heartbeat timeout to fail try 1, for try 2 on the other worker and the run's
    success; lets the broker redeliver try 1's unacknowledged message, which Airflow must refuse;
-4. proves the tries and their hosts, each attempt's log on its own worker (the second aborting
-   the upload the first left), the bucket (one whole object per file, sha256 == XCom == tag,
-   nothing else), and a secret scan of ``pg_dump``, the Redis keyspace and the logs.
+4. proves the tries and their hosts (``create_restore`` resumed at its first try), one restore job
+   on the emulator, each attempt's log on its own worker (the second aborting the upload the first
+   left), the bucket (one whole object per file, sha256 == XCom == tag, nothing else), and a
+   secret scan of ``pg_dump``, the Redis keyspace and the logs.
 
 Everything it started is stopped by process id, also on failure or interruption. The last line
 is ``distributed: 1 passed, 0 failed`` or ``distributed: 0 passed, 1 failed``; exit status 0 or 1.
@@ -65,11 +67,11 @@ from distributed_secrets import Sentinels, link_tokens, scan_for_secrets
 from distributed_services import Postgres, Redis, server_user, start_postgres, start_redis
 from distributed_storage import BUCKET, S3, UploadInFlight, check_bucket, start_s3
 from emulator_process import EMULATOR_PRIVATE_KEY, Emulator, start_emulator
-from example_dag import CREATE_TASK, DAG_ID, DOWNLOAD_TASK, SENSOR_TASK
+from example_dag import CREATE_TASK, DAG_ID, DOWNLOAD_TASK, REPORT_TASK
 from failure import E2EFailure
 from processes import print_tail
 from run_context import Run, Settings
-from run_e2e import crash_triggerer_while_deferred
+from run_e2e import check_one_restore_job, crash_triggerer_while_deferred
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 SERVICES = ("postgres", "redis")
@@ -207,7 +209,7 @@ def scenario(deployment: Deployment) -> list[str]:
     start_cluster(deployment, services)
     trigger_run(run, services.s3)
     takeover = crash_triggerer_while_deferred(run, services.emulator)
-    sensor_host = (run.api.task_instance(run.run_id, SENSOR_TASK) or {}).get("hostname")
+    deferred_host = (run.api.task_instance(run.run_id, CREATE_TASK) or {}).get("hostname")
     killed, survivor, upload = kill_download_worker(run, deployment.workers, services.s3)
     taken = message_of_try(services.redis, DOWNLOAD_TASK, 1)
     steps.log(f"Redis holds try 1's message {taken.celery_id} unacknowledged (task instance {taken.ti_id})")
@@ -219,9 +221,9 @@ def scenario(deployment: Deployment) -> list[str]:
     refusal = wait_for_redelivery(run, survivor, taken, timeout=60)
     steps.mark("redelivered")
     steps.log(f"try 1's message came back to {survivor.name} after the visibility timeout; {refusal}")
-    resumed_host = (run.api.task_instance(run.run_id, SENSOR_TASK) or {}).get("hostname")
+    resumed_host = (run.api.task_instance(run.run_id, CREATE_TASK) or {}).get("hostname")
     proof = [
-        f"triggerer takeover: {takeover}; the sensor deferred on {sensor_host} and resumed on {resumed_host}",
+        f"triggerer takeover: {takeover}; {CREATE_TASK} deferred on {deferred_host} and resumed on {resumed_host}",
         f"try 1's unacknowledged message, redelivered to {survivor.name}: {refusal}",
         *prove(deployment, services, killed, survivor, upload),
     ]
@@ -255,7 +257,8 @@ def prove(
     """
     run = deployment.run
     check_first_try_tasks(run)
-    lines = [f"{CREATE_TASK}, {SENSOR_TASK}, report: success at try 1"]
+    lines = [f"{CREATE_TASK} (deferred, resumed), {REPORT_TASK}: success at try 1"]
+    lines.append(check_one_restore_job(run, services.emulator))
     lines += check_tries(run, killed, survivor)
     lines.append(check_heartbeat_timeout_event(run))
     uri = f"s3://{BUCKET}/{upload.key}"
@@ -266,8 +269,8 @@ def prove(
     )
     job = run.api.xcom(run.run_id, CREATE_TASK)
     wanted = {
-        "atlas-restore-job-id": str(job["id"]),
-        "atlas-snapshot-id": str(job["snapshotId"]),
+        "atlas-restore-job-id": str(job["restore_job_id"]),
+        "atlas-snapshot-id": str(job["snapshot_id"]),
         "atlas-cluster": CLUSTER,
     }
     lines += check_bucket(services.s3, run.api.xcom(run.run_id, DOWNLOAD_TASK), wanted)

@@ -7,11 +7,13 @@ process group of its own, plus the bundled Atlas emulator (wall clock, seeded, a
 becomes ready ``--ready-after`` seconds after the restore job is created). Then it:
 
 1. triggers the DAG ``atlas_snapshot_download`` with ``destination`` set to a temp folder;
-2. waits, through the api-server's REST API, until the sensor ``wait_for_download`` is deferred
-   and its trigger is running in the triggerer;
+2. waits, through the api-server's REST API, until the task ``create_restore`` has started the
+   restore and is deferred (create-and-wait), its trigger polling the job in the triggerer;
 3. kills the triggerer's whole process group with SIGKILL (a crash: no clean shutdown, the trigger
    stays assigned to the dead triggerer) and starts a new triggerer;
-4. waits until the new triggerer has taken the orphaned trigger over and the DAG run succeeds;
+4. waits until the new triggerer has taken the orphaned trigger over and the DAG run succeeds,
+   every task at its first try (``create_restore`` resumed, it was not retried), with one restore
+   job on the emulator: the one ``create_restore`` returned;
 5. checks the downloaded archive against the ``download`` task's XCom (size, sha256) and that
    the ``.tar.gz`` reads to its end.
 
@@ -48,7 +50,7 @@ from airflow_waits import (
 )
 from download_check import check_download
 from emulator_process import Emulator, start_emulator
-from example_dag import CREATE_TASK, DAG_ID, SENSOR_TASK
+from example_dag import CREATE_TASK, DAG_ID
 from failure import E2EFailure
 from processes import Component, print_tail
 from run_context import Run, Settings
@@ -97,10 +99,20 @@ def trigger_dag(run: Run) -> None:
     run.cli(["dags", "trigger", DAG_ID, "--run-id", run.run_id, "--conf", json.dumps(conf)])
 
 
+def deferred_job_id(emulator: Emulator) -> str:
+    """The id of the one restore job read so far: the create task's look at the job it started, before it deferred."""
+    created, read = emulator.count_jobs_created(), sorted(set(emulator.jobs_read()))
+    if created != 1 or len(read) != 1:
+        raise E2EFailure(
+            f"expected one restore job started and read before the deferral: {created} created, read {read}"
+        )
+    return read[0]
+
+
 def wait_for_trigger_poll(run: Run, emulator: Emulator) -> str:
     """Wait until the first triggerer runs the trigger: a GET of the job after the deferral."""
-    job_id = str(run.api.xcom(run.run_id, CREATE_TASK)["id"])
-    before = emulator.count_job_polls(job_id)  # the sensor's own look, before it deferred
+    job_id = deferred_job_id(emulator)
+    before = emulator.count_job_polls(job_id)  # the create task's own look, before it deferred
 
     def polled() -> bool | None:
         return True if emulator.count_job_polls(job_id) > before else None
@@ -118,7 +130,7 @@ def crash_triggerer(run: Run, old: Component) -> Component:
 
 
 def defer_and_crash(run: Run, emulator: Emulator) -> None:
-    """Trigger the DAG, wait for the deferred sensor, SIGKILL the triggerer, wait for the takeover."""
+    """Trigger the DAG, wait for the deferred create task, SIGKILL the triggerer, wait for the takeover."""
     steps = run.steps
     steps.log(f"DAG {DAG_ID} parsed; unpausing and triggering run {run.run_id}")
     trigger_dag(run)
@@ -127,7 +139,7 @@ def defer_and_crash(run: Run, emulator: Emulator) -> None:
 
 
 def crash_triggerer_while_deferred(run: Run, emulator: Emulator) -> str:
-    """Wait for the deferred sensor, SIGKILL ``triggerer-1``, start another, wait for its takeover.
+    """Wait for the deferred create task, SIGKILL ``triggerer-1``, start another, wait for its takeover.
 
     Marks the steps ``deferred``, ``triggerer killed`` and ``taken over`` (the run is ``triggered``);
     returns how the new triggerer took over.
@@ -137,7 +149,8 @@ def crash_triggerer_while_deferred(run: Run, emulator: Emulator) -> str:
     steps.mark("deferred")
     old_triggerer_id = int(ti["trigger"]["triggerer_id"])
     steps.log(
-        f"{SENSOR_TASK} deferred {steps.between('triggered', 'deferred'):.1f} s after the trigger; "
+        f"{CREATE_TASK} started the restore and deferred {steps.between('triggered', 'deferred'):.1f} s after "
+        "the trigger; "
         f"trigger {ti['trigger']['id']} assigned to triggerer job {old_triggerer_id}"
     )
     job_id = wait_for_trigger_poll(run, emulator)
@@ -157,12 +170,32 @@ def crash_triggerer_while_deferred(run: Run, emulator: Emulator) -> str:
     return how
 
 
-def finish_and_verify(run: Run) -> None:
-    """Wait for the run's success; check every task and the downloaded archive."""
+def check_one_restore_job(run: Run, emulator: Emulator) -> str:
+    """One restore job was started, and it is the one the resumed create task returned, links ready.
+
+    :param run: the finished run.
+    :param emulator: the emulator, whose request log counts the jobs.
+    """
+    created, read = emulator.count_jobs_created(), sorted(set(emulator.jobs_read()))
+    result = run.api.xcom(run.run_id, CREATE_TASK)
+    returned = (result.get("restore_job_id"), result.get("state"))
+    if created != 1 or read != [returned[0]] or returned[1] != "ready":
+        raise E2EFailure(
+            f"expected one restore job, ready, returned by {CREATE_TASK}: {created} created, read {read}, "
+            f"{CREATE_TASK} returned (id, state) {returned}"
+        )
+    polls = emulator.count_job_polls(str(returned[0]))
+    return f"one restore job on the emulator: {returned[0]} ({polls} reads), the one {CREATE_TASK} returned ready"
+
+
+def finish_and_verify(run: Run, emulator: Emulator) -> None:
+    """Wait for the run's success; check every task, the one restore job and the downloaded archive."""
     wait_for_run(run)
     run.steps.mark("run succeeded")
-    run.steps.log(f"DAG run {run.run_id} succeeded, every task at its first try")
+    run.steps.log(f"DAG run {run.run_id} succeeded")
     check_task_instances(run)
+    run.steps.log(f"verified every task succeeded at try 1: the deferred {CREATE_TASK} resumed, not retried")
+    run.steps.log(f"verified {check_one_restore_job(run, emulator)}")
     for line in check_download(run):
         run.steps.log(f"verified {line}")
 
@@ -171,7 +204,7 @@ def scenario(run: Run) -> list[str]:
     """The test itself; returns the lines of its summary."""
     emulator = set_up(run)
     defer_and_crash(run, emulator)
-    finish_and_verify(run)
+    finish_and_verify(run, emulator)
     steps = run.steps
     return [
         f"Airflow up {steps.marks['airflow up']:.1f} s",

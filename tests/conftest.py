@@ -473,3 +473,22 @@ def aws_read_only_connection(
 
 
 # --- S3 servers (moto) ---
+
+
+# --- triggers ---
+
+
+@pytest.fixture
+def triggers_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record the settings of each restore-job trigger that runs (dag.test runs them in this process)."""
+    from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+
+    runs: list[dict[str, Any]] = []
+    real_run = AtlasRestoreJobTrigger.run
+
+    def recorded_run(self: AtlasRestoreJobTrigger) -> Any:
+        runs.append(self.serialize()[1])
+        return real_run(self)
+
+    monkeypatch.setattr(AtlasRestoreJobTrigger, "run", recorded_run)
+    return runs

@@ -1,4 +1,4 @@
-"""The example pipeline, run by Airflow (dag.test) end to end against the emulator."""
+"""The example DAGs, run by Airflow (dag.test) end to end against the emulator."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import hashlib
 import json
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,16 +16,29 @@ from airflow_provider_atlas_restore.testing.seeding import seed_basic
 from tests.conftest import EXAMPLE_DAGS
 from tests.storage_servers import object_keys, unfinished_uploads
 
+PIPELINE = "atlas_snapshot_download"
+EXISTING_RESTORE = "atlas_wait_for_existing_restore"
 
-def test_example_dags_parse_without_errors():
-    dag = load_dag(EXAMPLE_DAGS, "atlas_snapshot_download")
 
-    assert [task.task_id for task in dag.topological_sort()] == [
-        "create_restore",
-        "wait_for_download",
-        "download",
-        "report",
-    ]
+@pytest.mark.parametrize(
+    ("dag_id", "task_ids"),
+    [
+        (PIPELINE, ["create_restore", "download", "report"]),
+        (EXISTING_RESTORE, ["start_restore", "wait_for_restore", "download"]),
+    ],
+)
+def test_example_dags_parse_without_errors(dag_id, task_ids):
+    dag = load_dag(EXAMPLE_DAGS, dag_id)
+
+    assert [task.task_id for task in dag.topological_sort()] == task_ids
+
+
+def test_the_pipeline_waits_in_its_create_task_not_in_a_sensor():
+    dag = load_dag(EXAMPLE_DAGS, PIPELINE)
+
+    create = dag.get_task("create_restore")
+    assert (create.wait_for_completion, create.deferrable) == (True, True)
+    assert not [task for task in dag.tasks if task.task_type == "AtlasRestoreJobSensor"]
 
 
 @pytest.fixture
@@ -38,31 +52,41 @@ def live_emulator(monkeypatch):
         yield emulator
 
 
-def test_pipeline_downloads_the_newest_snapshot_whole(airflow_database, live_emulator, tmp_path):
-    seed = live_emulator.seed
-
-    result = run_dag(EXAMPLE_DAGS, "atlas_snapshot_download", {"destination": str(tmp_path / "out")})
-
-    assert result.state == "success", result.task_states
-    created = result.xcom["create_restore"]
-    assert created["snapshotId"] == seed.snapshot_id
-    (entry,) = result.xcom["download"]
+def check_downloaded_whole(entry: dict[str, Any], folder: Path, job_id: str) -> None:
+    """The file the download reported is in ``folder``, named after the job, of its size and sha256, a whole archive."""
     path = Path(entry["path"])
-    assert path.parent == tmp_path / "out"
-    assert path.name == f"restore-{created['id']}.tar.gz"
+    assert path.parent == folder
+    assert path.name == f"restore-{job_id}.tar.gz"
     assert entry["bytes"] == path.stat().st_size
     assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     with tarfile.open(path, "r:gz") as archive:
         assert archive.getmembers()
+
+
+def test_pipeline_downloads_the_newest_snapshot_whole(airflow_database, live_emulator, tmp_path):
+    seed = live_emulator.seed
+
+    result = run_dag(EXAMPLE_DAGS, PIPELINE, {"destination": str(tmp_path / "out")})
+
+    assert result.state == "success", result.task_states
+    waited = result.xcom["create_restore"]
+    assert (waited["snapshot_id"], waited["state"]) == (seed.snapshot_id, "ready")
+    (entry,) = result.xcom["download"]
+    check_downloaded_whole(entry, tmp_path / "out", waited["restore_job_id"])
     assert result.xcom["report"] == {"files": 1, "bytes": entry["bytes"]}
-    assert "http" not in json.dumps(result.xcom["download"])  # links are secret: not in the file list
+    assert "http" not in json.dumps(result.xcom)  # links are secret: in no task's XCom
 
 
-def test_pipeline_deferred_while_waiting(airflow_database, live_emulator, tmp_path):
-    run_dag(EXAMPLE_DAGS, "atlas_snapshot_download", {"destination": str(tmp_path)})
+def test_pipeline_creates_one_job_and_waits_for_it_deferred_in_its_create_task(
+    airflow_database, live_emulator, triggers_run, tmp_path
+):
+    result = run_dag(EXAMPLE_DAGS, PIPELINE, {"destination": str(tmp_path)})
 
-    # The first look found the job pending, so the sensor deferred and the trigger polled.
-    assert live_emulator.stats.count(route="get_restore_job", status=200) >= 3
+    assert result.state == "success", result.task_states
+    job_id = result.xcom["create_restore"]["restore_job_id"]
+    # The first look found the job pending, so the create task deferred and its trigger ran.
+    assert [run["restore_job_id"] for run in triggers_run] == [job_id]
+    assert live_emulator.stats.count(route="create_restore_job", status=200) == 1
 
 
 def test_pipeline_downloads_the_newest_snapshot_into_s3(
@@ -71,11 +95,11 @@ def test_pipeline_downloads_the_newest_snapshot_into_s3(
     destination = f"s3://{s3_bucket}/restores/"
     run_conf = {"destination": destination, "destination_conn_id": aws_connection}
 
-    result = run_dag(EXAMPLE_DAGS, "atlas_snapshot_download", run_conf)
+    result = run_dag(EXAMPLE_DAGS, PIPELINE, run_conf)
 
     assert result.state == "success", result.task_states
     (entry,) = result.xcom["download"]
-    key = f"restores/restore-{result.xcom['create_restore']['id']}.tar.gz"
+    key = f"restores/restore-{result.xcom['create_restore']['restore_job_id']}.tar.gz"
     assert entry["path"] == f"s3://{s3_bucket}/{key}"
     client = s3_server.client()
     assert object_keys(client, s3_bucket) == [key]
@@ -84,3 +108,24 @@ def test_pipeline_downloads_the_newest_snapshot_into_s3(
     assert (len(data), hashlib.sha256(data).hexdigest()) == (entry["bytes"], entry["sha256"])
     tags = client.get_object_tagging(Bucket=s3_bucket, Key=key)["TagSet"]
     assert {"Key": "sha256", "Value": entry["sha256"]} in tags
+
+
+def test_a_job_started_elsewhere_is_waited_for_by_the_deferred_sensor_then_downloaded(
+    airflow_database, live_emulator, triggers_run, tmp_path
+):
+    seed = live_emulator.seed
+
+    result = run_dag(EXAMPLE_DAGS, EXISTING_RESTORE, {"destination": str(tmp_path / "out")})
+
+    assert result.state == "success", result.task_states
+    started = result.xcom["start_restore"]
+    assert (started["snapshotId"], started["deliveryType"]) == (seed.snapshot_id, "download")
+    assert started.get("deliveryUrl", []) == []  # returned as created, not waited for
+    waited = result.xcom["wait_for_restore"]
+    assert (waited["restore_job_id"], waited["state"]) == (started["id"], "ready")
+    assert set(waited["delivery_urls"]) == {"***"}
+    # The sensor's first look found the job pending, so it deferred and its trigger ran.
+    assert [run["restore_job_id"] for run in triggers_run] == [started["id"]]
+    assert live_emulator.stats.count(route="create_restore_job", status=200) == 1
+    (entry,) = result.xcom["download"]
+    check_downloaded_whole(entry, tmp_path / "out", started["id"])

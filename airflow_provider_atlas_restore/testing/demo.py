@@ -3,7 +3,8 @@
 
 Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
 ``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
-with ``dag.test()`` (the sensor defers; Airflow runs its trigger in the same process), prints
+with ``dag.test()`` (the create task starts the restore and defers until its links are ready;
+Airflow runs its trigger in the same process), prints
 what happened, and stops the emulator. The throw-away folder (Airflow home and the downloaded
 snapshot) is removed at the end and its path printed; ``--keep`` keeps it, and a folder given
 with ``--workdir`` is always kept. Exits 0 when the DAG run succeeded.
@@ -31,7 +32,7 @@ from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
 from airflow_provider_atlas_restore.testing.seeding import seed_demo
 
 DAG_ID = "atlas_snapshot_download"
-TASK_ORDER = ("create_restore", "wait_for_download", "download", "report")
+TASK_ORDER = ("create_restore", "download", "report")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,18 +121,18 @@ def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
 
 
 def _print_summary(result: Any, seconds: float) -> None:
-    created = result.xcom.get("create_restore") or {}
-    ready = result.xcom.get("wait_for_download") or {}
+    ready = result.xcom.get("create_restore") or {}
     files = result.xcom.get("download") or []
     print()
     print(f"DAG run:          {result.state} in {seconds:.1f} s")
     for task_id in TASK_ORDER:
         state = result.task_states.get(task_id, "not run")
         print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
-    print(f"Snapshot:         {created.get('snapshotId')} (newest completed)")
-    print(f"Restore job:      {created.get('id')} ({created.get('deliveryType')})")
+    print(f"Snapshot:         {ready.get('snapshot_id')} (newest completed)")
+    print(f"Restore job:      {ready.get('restore_job_id')} ({ready.get('delivery_type')}), {ready.get('state')}")
     print(
-        f"Waited for links: {result.durations.get('wait_for_download', 0.0):.1f} s, ready until {ready.get('expires_at')}"
+        f"Waited for links: {result.durations.get('create_restore', 0.0):.1f} s in create_restore (started the "
+        f"restore, then waited in the triggerer while it was pending), ready until {ready.get('expires_at')}"
     )
     for entry in files:
         print(f"File:             {entry['path']}")

@@ -1,4 +1,4 @@
-"""``make demo``: it says where its throw-away Airflow home went, and removes it unless kept."""
+"""``make demo``: it tells what each task did, says where its throw-away Airflow home went, and removes it unless kept."""
 
 from __future__ import annotations
 
@@ -31,9 +31,15 @@ def run_demo(tmp_path: Path, *arguments: str) -> tuple[subprocess.CompletedProce
 
 
 @pytest.mark.timeout(300)
-def test_demo_removes_its_airflow_home_and_snapshot_and_says_where_they_were(tmp_path: Path) -> None:
+def test_demo_tells_what_each_task_did_then_removes_its_airflow_home_and_snapshot(tmp_path: Path) -> None:
     finished, workdir = run_demo(tmp_path)
 
+    tasks = re.findall(r"^  (\w+) +(\w+) +[\d.]+ s$", finished.stdout, re.MULTILINE)
+    assert tasks == [("create_restore", "success"), ("download", "success"), ("report", "success")]
+    job = re.search(r"^Restore job: +([0-9a-f]{24}) \(download\), ready$", finished.stdout, re.MULTILINE)
+    assert job, finished.stdout
+    assert re.search(r"^Waited for links: [\d.]+ s in create_restore ", finished.stdout, re.MULTILINE)
+    assert f"restore-{job.group(1)}.tar.gz" in finished.stdout
     assert re.search(
         rf"Removed {re.escape(str(workdir))} \(the Airflow home and the snapshot\)", finished.stdout
     )
