@@ -1,12 +1,15 @@
 """
-Secret-leak scan: the example pipeline run by Airflow against the emulator with sentinel secrets.
+Secret-leak scan: the example DAGs run by Airflow against the emulator with sentinel secrets.
 
 Every log line, XCom value, rendered template field, stored trigger, deferral payload and
 exception text is searched: the private key, the client secret and the bearer tokens never
 appear, and the download links (bearer links to the snapshot), public and private-endpoint ones
-alike, appear nowhere: the sensor's XCom holds none by default, the download resolves them by job id.
+alike, appear nowhere. Three ways of waiting are run: the example pipeline's create-and-wait,
+deferred (``atlas_snapshot_download``); create-and-wait in poke mode (a test DAG); and the
+deferred sensor waiting for a job started elsewhere (``atlas_wait_for_existing_restore``). Their
+XCom holds ``***`` in place of links by default, and the download resolves them by job id.
 The project has a private endpoint, so every job carries private links too; the service-account
-run downloads through them (the connection's ``private_endpoint_id`` extra), the Digest run
+runs download through them (the connection's ``private_endpoint_id`` extra), the Digest runs
 through the public links.
 """
 
@@ -27,12 +30,19 @@ from airflow_provider_atlas_restore.testing import AtlasEmulator
 from airflow_provider_atlas_restore.testing.dag_runs import run_dag, stored_xcom
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
 from airflow_provider_atlas_restore.testing.tokens import ServiceAccounts
-from tests.conftest import EXAMPLE_DAGS
+from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
+from tests.conftest import EXAMPLE_DAGS, TEST_DAGS
 
 PRIVATE_KEY = "PRIVATE-KEY-SENTINEL-5f0c2a9e"
 CLIENT_SECRET = "mdb_sa_sk_CLIENT-SECRET-SENTINEL-81d4"
-DAG_ID = "atlas_snapshot_download"
 ENDPOINT = "vpce-5e0c2a9e81d40c2a9"
+#: Each run: its DAG folder, DAG id and the task that waits for the job (and returns it).
+RUNS = {
+    "create_and_wait_deferred": (EXAMPLE_DAGS, "atlas_snapshot_download", "create_restore"),
+    "create_and_wait_poke": (TEST_DAGS, "test_atlas_create_and_wait_download_poke", "create"),
+    "sensor_deferred": (EXAMPLE_DAGS, "atlas_wait_for_existing_restore", "wait_for_restore"),
+}
+DAG_IDS = sorted({dag_id for _, dag_id, _ in RUNS.values()})
 
 
 @contextlib.contextmanager
@@ -68,9 +78,11 @@ def captured_output() -> Iterator[list[str]]:
 
 @pytest.fixture(scope="module", params=["digest", "service_account"])
 def pipeline(request, airflow_database, tmp_path_factory):
-    """Run the example pipeline, then a failing run, with each kind of credentials; return what to scan."""
+    """Run each way of waiting, then a failing run, with each kind of credentials; return what to scan."""
     tokens: list[str] = []
+    triggered: list[str] = []
     original_issue = ServiceAccounts.issue
+    original_trigger_run = AtlasRestoreJobTrigger.run
 
     def issue(self, *arguments):
         answer = original_issue(self, *arguments)
@@ -78,8 +90,13 @@ def pipeline(request, airflow_database, tmp_path_factory):
             tokens.append(str(answer.body["access_token"]))
         return answer
 
+    def trigger_run(self):
+        triggered.append(self.serialize()[1]["restore_job_id"])
+        return original_trigger_run(self)
+
     with pytest.MonkeyPatch.context() as patch, captured_output() as output:
         patch.setattr(ServiceAccounts, "issue", issue)
+        patch.setattr(AtlasRestoreJobTrigger, "run", trigger_run)
         with AtlasEmulator(
             public_key="public-key-sentinel", private_key=PRIVATE_KEY, ready_after=1.0
         ) as emulator:
@@ -96,23 +113,27 @@ def pipeline(request, airflow_database, tmp_path_factory):
                 connection["extra"]["auth_type"] = "service_account"
             patch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
             destination = str(tmp_path_factory.mktemp("files"))
-            result = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
-            job_id = result.xcom["create_restore"]["id"]
-            public = emulator.download_urls(seed.group_id, seed.cluster_name, job_id)
-            private = emulator.private_download_urls(seed.group_id, seed.cluster_name, job_id)
+            results, jobs, links = {}, {}, {"public": [], "private": []}
+            for name, (folder, dag_id, waiting_task) in RUNS.items():
+                results[name] = result = run_dag(folder, dag_id, {"destination": destination})
+                jobs[name] = job_id = result.xcom[waiting_task]["restore_job_id"]
+                links["public"] += emulator.download_urls(seed.group_id, seed.cluster_name, job_id)
+                links["private"] += emulator.private_download_urls(seed.group_id, seed.cluster_name, job_id)
             downloads = {
                 route: emulator.stats.count(route=route, status=200)
                 for route in ("download", "private_download")
             }
             emulator.ip_access_denied = True  # a second run fails: its error is scanned too
-            failed = run_dag(EXAMPLE_DAGS, DAG_ID, {"destination": destination})
+            failed = run_dag(EXAMPLE_DAGS, "atlas_snapshot_download", {"destination": destination})
     return {
         "kind": request.param,
-        "result": result,
+        "results": results,
+        "jobs": jobs,
+        "triggered": triggered,
         "failed": failed,
-        "links": public + private,
-        "public": public,
-        "private": private,
+        "links": links["public"] + links["private"],
+        "public": links["public"],
+        "private": links["private"],
         "downloads": downloads,
         "tokens": tokens,
         "output": output[0],
@@ -121,28 +142,29 @@ def pipeline(request, airflow_database, tmp_path_factory):
 
 
 def _stored_rows() -> dict[str, str]:
-    """Return, as text, what Airflow stored about the run: XCom, rendered fields, triggers, deferrals."""
+    """Return, as text, what Airflow stored about the runs: XCom, rendered fields, triggers, deferrals."""
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.trigger import Trigger
     from airflow.utils.session import create_session
 
     xcom = {
-        f"{stored.task_id}/{stored.key}": json.dumps(stored.value, default=str)
-        for stored in stored_xcom(DAG_ID)
+        f"{dag_id}/{stored.run_id}/{stored.task_id}/{stored.key}": json.dumps(stored.value, default=str)
+        for dag_id in DAG_IDS
+        for stored in stored_xcom(dag_id)
     }
     with create_session() as session:
         rendered = {
-            row.task_id: json.dumps(row.rendered_fields, default=str)
+            f"{row.dag_id}/{row.run_id}/{row.task_id}": json.dumps(row.rendered_fields, default=str)
             for row in session.query(RenderedTaskInstanceFields).filter(
-                RenderedTaskInstanceFields.dag_id == DAG_ID
+                RenderedTaskInstanceFields.dag_id.in_(DAG_IDS)
             )
         }
         triggers = json.dumps([str(row.kwargs) for row in session.query(Trigger)], default=str)
         deferrals = json.dumps(
             [
                 str(row.next_kwargs)
-                for row in session.query(TaskInstance).filter(TaskInstance.dag_id == DAG_ID)
+                for row in session.query(TaskInstance).filter(TaskInstance.dag_id.in_(DAG_IDS))
             ]
         )
     return {**{f"xcom {k}": v for k, v in xcom.items()}, **{f"rendered {k}": v for k, v in rendered.items()},
@@ -155,17 +177,29 @@ def _secret_parts(link: str) -> list[str]:
 
 
 def test_runs_happened_as_expected(pipeline):
-    assert pipeline["result"].state == "success"
+    assert {name: result.state for name, result in pipeline["results"].items()} == dict.fromkeys(
+        RUNS, "success"
+    )
     assert pipeline["failed"].task_states["create_restore"] == "failed"
     assert "IP_ADDRESS_NOT_ON_ACCESS_LIST" in pipeline["output"]  # the failure's text was captured
     assert pipeline["public"]
     assert pipeline["private"]
     assert bool(pipeline["tokens"]) == (pipeline["kind"] == "service_account")
     through_private = pipeline["kind"] == "service_account"
-    assert pipeline["downloads"] == {
-        "download": 0 if through_private else 1,
-        "private_download": int(through_private),
+    assert pipeline["downloads"] == {  # the two example DAGs download; the poke test DAG does not
+        "download": 0 if through_private else 2,
+        "private_download": 2 if through_private else 0,
     }
+
+
+def test_each_way_of_waiting_waited_as_named(pipeline):
+    jobs = pipeline["jobs"]
+
+    assert len(set(jobs.values())) == len(RUNS)  # one job a run
+    # Deferred waits ran a trigger for their job (stored and scanned below); the poke wait none.
+    assert sorted(pipeline["triggered"]) == sorted(
+        [jobs["create_and_wait_deferred"], jobs["sensor_deferred"]]
+    )
 
 
 def test_no_key_secret_or_token_in_logs_or_errors(pipeline):
@@ -191,7 +225,7 @@ def test_no_key_secret_or_token_in_anything_airflow_stored(pipeline):
             assert token not in text, where
 
 
-def test_download_links_are_stored_nowhere_not_even_in_the_sensors_xcom(pipeline):
+def test_download_links_are_stored_nowhere_not_even_in_the_waiting_tasks_xcom(pipeline):
     holders = {
         where
         for where, text in pipeline["stored"].items()
@@ -199,5 +233,8 @@ def test_download_links_are_stored_nowhere_not_even_in_the_sensors_xcom(pipeline
         if urlsplit(link).path in text
     }
 
-    assert "xcom wait_for_download/return_value" in pipeline["stored"]
+    for name, (_, dag_id, waiting_task) in RUNS.items():
+        run_id = pipeline["results"][name].run_id
+        waited = json.loads(pipeline["stored"][f"xcom {dag_id}/{run_id}/{waiting_task}/return_value"])
+        assert set(waited["delivery_urls"]) == {"***"}  # each link redacted, none missing
     assert holders == set()
