@@ -80,7 +80,7 @@ bench: install-bench
 	$(BIN_BENCH)/python -m benchmarks.run $(BENCH_ARGS)
 
 # End-to-end (~1.5 min): the example DAG on Airflow's real scheduler, dag-processor, triggerer and
-# api-server against the emulator; the triggerer is SIGKILLed while the sensor is deferred.
+# api-server against the emulator; the triggerer is SIGKILLed while the create task is deferred.
 .PHONY: test-e2e
 test-e2e: install
 	$(BIN)/python e2e/run_e2e.py
