@@ -129,7 +129,9 @@ def _print_summary(result: Any, seconds: float) -> None:
         state = result.task_states.get(task_id, "not run")
         print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
     print(f"Snapshot:         {ready.get('snapshot_id')} (newest completed)")
-    print(f"Restore job:      {ready.get('restore_job_id')} ({ready.get('delivery_type')}), {ready.get('state')}")
+    print(
+        f"Restore job:      {ready.get('restore_job_id')} ({ready.get('delivery_type')}), {ready.get('state')}"
+    )
     print(
         f"Waited for links: {result.durations.get('create_restore', 0.0):.1f} s in create_restore (started the "
         f"restore, then waited in the triggerer while it was pending), ready until {ready.get('expires_at')}"
