@@ -3,7 +3,7 @@
 Searched for: the Atlas key pair's private key, the service account's client secret, the S3
 secret key, and every delivery-link token the emulator served. None may be anywhere: the create
 task's XCom (create-and-wait returns what the sensor returns) holds ``***`` in place of links
-(docs/download.md), its serialized trigger holds none, and the download resolves them by job id.
+(docs/download.md), and the download resolves them by job id.
 """
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ def scan_for_secrets(
     searched = ", ".join(sorted(sentinels.secrets))
     return [
         f"searched for {searched} and {len(sentinels.link_tokens)} link token(s)",
-        f"pg_dump: {len(dump):,} characters, {rows:,} rows (the create task's XCom and trigger included): 0 hits",
+        f"pg_dump: {len(dump):,} characters, {rows:,} rows (the create task's XCom included): 0 hits",
         f"Redis: {len(broker)} keys ({', '.join(sorted(broker))}), message bodies decoded: 0 hits",
         f"logs: {log_files} files (task logs on both workers, the dag-processor's, every component's "
         "but the emulator's): 0 hits",

@@ -200,6 +200,8 @@ def test_each_way_of_waiting_waited_as_named(pipeline):
     assert sorted(pipeline["triggered"]) == sorted(
         [jobs["create_and_wait_deferred"], jobs["sensor_deferred"]]
     )
+    for deferred in ("create_and_wait_deferred", "sensor_deferred"):  # their stored triggers are scanned
+        assert jobs[deferred] in pipeline["stored"]["triggers"]
 
 
 def test_no_key_secret_or_token_in_logs_or_errors(pipeline):
