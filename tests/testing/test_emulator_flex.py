@@ -269,3 +269,26 @@ def test_demo_seed_with_flex_adds_a_flex_cluster_with_snapshots_and_a_restore(cl
         assert seed.flex_cluster_name == "Flex0"
         assert [snap["status"] for snap in seed.flex_snapshots] == ["COMPLETED"] * 3
         assert emu.restore_job(seed.group_id, "Flex0", seed.job_ids[-1])["status"] == "COMPLETED"
+
+
+def test_flex_job_inserted_or_removed_between_two_pages_shifts_the_next_page(
+    emu: AtlasEmulator, flex_seed: Seed, flex_session: requests.Session, flex_urls: FlexUrls
+) -> None:
+    ids = [emu.add_flex_restore_job(flex_seed.group_id, "Flex0")["id"] for _ in range(4)][
+        ::-1
+    ]  # newest first
+    emu.faults.add("list_flex_restore_jobs", "insert_job", skip=1)
+    first = flex_session.get(flex_urls.jobs(), params={"itemsPerPage": "2"}).json()
+    second = flex_session.get(first["links"][1]["href"]).json()
+
+    assert [job["id"] for job in first["results"]] == ids[:2]
+    assert [job["id"] for job in second["results"]] == ids[1:3]  # ids[1] appears on both pages
+    assert second["totalCount"] == 5
+
+    emu.faults.add("list_flex_restore_jobs", "remove_job", skip=1)
+    first = flex_session.get(flex_urls.jobs(), params={"itemsPerPage": "2"}).json()
+    second = flex_session.get(first["links"][1]["href"]).json()
+    assert second["totalCount"] == 4
+    assert [job["id"] for job in second["results"]] == ids[
+        2:4
+    ]  # the newest went: ids[1] slid onto page one, unseen
