@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import requests
+from requests.auth import HTTPDigestAuth
 
 from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
 from airflow_provider_atlas_restore.testing.seeding import Seed, seed_demo
 from tests.testing.atlas_contract import V2_MEDIA_2024_08_05
-from tests.testing.conftest import V2_MEDIA, FlexUrls, Urls, flex_post
+from tests.testing.conftest import FLEX_MEDIA, V2_MEDIA, FlexUrls, Urls, flex_post
 
 
 def parse_time(value: str) -> datetime:
@@ -292,3 +297,27 @@ def test_flex_job_inserted_or_removed_between_two_pages_shifts_the_next_page(
     assert [job["id"] for job in second["results"]] == ids[
         2:4
     ]  # the newest went: ids[1] slid onto page one, unseen
+
+
+def test_serve_with_flex_serves_a_flex_cluster_with_snapshots() -> None:
+    command = [sys.executable, "-m", "airflow_provider_atlas_restore.testing", "serve", "--flex"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(3)]
+        uri = urlsplit(lines[2])
+        group_id = dict(part.split("=") for part in uri.query.split("&"))["group_id"]
+        listed = requests.get(
+            f"http://{uri.hostname}:{uri.port}/api/atlas/v2/groups/{group_id}/flexClusters/Flex0/backup/snapshots",
+            auth=HTTPDigestAuth(unquote(uri.username or ""), unquote(uri.password or "")),
+            headers={"Accept": FLEX_MEDIA},
+            timeout=10,
+        )
+
+        assert lines[1].endswith("Sharded0 (sharded), Flex0 (flex)")
+        assert [snap["status"] for snap in listed.json()["results"]] == ["COMPLETED"] * 3
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
