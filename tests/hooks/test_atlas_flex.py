@@ -62,7 +62,8 @@ def test_recorded_flex_job_is_read_through_the_hook_into_the_restore_job_model(
     view = RestoreJob.from_api(job)
 
     assert job == answer["body"]  # unknown fields kept
-    assert view.is_flex and view.target_cluster_name == answer["body"]["targetDeploymentItemName"]
+    assert view.is_flex
+    assert view.target_cluster_name == answer["body"]["targetDeploymentItemName"]
     expected = (
         RestoreJobState.FINISHED if answer["body"]["status"] == "COMPLETED" else RestoreJobState.PENDING
     )
@@ -106,7 +107,8 @@ def test_auto_switches_to_the_flex_api_after_one_refused_request_and_remembers(h
     first = hook.get_restore_job(CLUSTER, FLEX_JOB_ID, GROUP_ID)
     second = hook.get_restore_job(CLUSTER, FLEX_JOB_ID, GROUP_ID)
 
-    assert first == second and RestoreJob.from_api(first).is_flex
+    assert first == second
+    assert RestoreJob.from_api(first).is_flex
     path = f"/clusters/{CLUSTER}/backup/restorejobs/{FLEX_JOB_ID}".lower()
     assert sent(flex_cluster) == [
         ("GET", path),

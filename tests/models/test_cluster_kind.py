@@ -73,5 +73,5 @@ def test_cluster_type_auto_names_no_kind_and_the_others_their_kind():
 
 @pytest.mark.parametrize("value", ["Flex", "serverless", "", None, 1])
 def test_unknown_cluster_type_is_refused_naming_the_allowed_ones(value):
-    with pytest.raises(AtlasInputError, match="'auto'.*'dedicated' or 'flex'"):
+    with pytest.raises(AtlasInputError, match=r"'auto'.*'dedicated' or 'flex'"):
         validate_cluster_type(value)
