@@ -19,7 +19,7 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_int_range,
     validate_object_id,
 )
-from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.exceptions import AtlasClusterKindError, AtlasInputError
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
@@ -29,7 +29,23 @@ if TYPE_CHECKING:
 MEDIA_TYPE_FLEX = "application/vnd.atlas.2024-11-13+json"
 
 
-def flex_restore_job_body(spec: RestoreJobSpec) -> dict[str, Any]:
+def refuse_delivery_type_on_flex(delivery_type: str, cluster_name: str) -> None:
+    """
+    Raise :class:`AtlasClusterKindError` for a delivery type a flex cluster cannot honour: all but ``automated``.
+
+    :param delivery_type: the restore's delivery type.
+    :param cluster_name: the flex cluster, for the message.
+    """
+    if delivery_type != "automated":
+        raise AtlasClusterKindError(
+            f"delivery_type={delivery_type!r} cannot be honoured on flex cluster {cluster_name}: every flex "
+            "restore overwrites a target cluster, so pass delivery_type='automated', target_cluster_name "
+            "and confirm_overwrite=True; flex clusters have no point-in-time restore, and their snapshot "
+            "files are downloaded with AtlasDownloadSnapshotOperator. Nothing was created."
+        )
+
+
+def flex_restore_job_body(spec: RestoreJobSpec, cluster_name: str = "") -> dict[str, Any]:
     """
     Return the body of a flex restore: ``snapshotId``, ``targetDeploymentItemName``, ``targetProjectId`` if given.
 
@@ -38,14 +54,9 @@ def flex_restore_job_body(spec: RestoreJobSpec) -> dict[str, Any]:
     ``backup/download`` and flex clusters have no point-in-time restore.
 
     :param spec: the restore: ``automated``, with ``snapshot_id`` and ``target_cluster_name``.
+    :param cluster_name: the flex cluster, for the message.
     """
-    if spec.delivery_type != "automated":
-        raise AtlasInputError(
-            f"delivery_type={spec.delivery_type!r} cannot be honoured on a flex cluster: its restores always "
-            "overwrite a target cluster, so use delivery_type='automated' with target_cluster_name (and "
-            "confirm_overwrite=True); flex clusters have no point-in-time restore, and their snapshot "
-            "files are downloaded with AtlasDownloadSnapshotOperator."
-        )
+    refuse_delivery_type_on_flex(spec.delivery_type, cluster_name or "(the source)")
     if any(v is not None for v in (spec.point_in_time_utc_seconds, spec.oplog_ts, spec.oplog_inc)):
         raise AtlasInputError(
             "A flex restore restores a whole snapshot: point_in_time_utc_seconds, oplog_ts and oplog_inc "

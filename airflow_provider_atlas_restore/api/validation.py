@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -153,3 +154,37 @@ def validate_cluster_type(value: Any, parameter: str = "cluster_type") -> str:
             "dedicated or flex), 'dedicated' or 'flex'."
         )
     return str(value)
+
+
+def validate_templated_int(value: Any, parameter: str) -> int | None:
+    """
+    Return a templated number as an int (templates render to strings); ``None`` stays ``None``, other types are refused.
+
+    :param value: an int, text such as ``"42"``, or ``None``.
+    :param parameter: the parameter name, for the error message.
+    """
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise AtlasInputError(
+        f"{parameter}={value!r} is not a whole number: it must be an integer, or text such as '42'."
+    )
+
+
+def validate_positive_seconds(value: Any, parameter: str) -> float:
+    """
+    Return a positive, finite number of seconds as a float, or raise naming the parameter.
+
+    :param value: the number of seconds.
+    :param parameter: the parameter name, for the error message.
+    """
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not allowed: it must be a number of seconds above 0."
+        )
+    return float(number)

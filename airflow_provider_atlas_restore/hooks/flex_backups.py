@@ -110,7 +110,7 @@ class FlexBackupOperations(HookOperations):
             ``target_group_id`` when the target is in another project.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         """
-        body = flex_restore_job_body(spec)
+        body = flex_restore_job_body(spec, cluster_name)
         request = self.api.create_flex_restore_job_request(
             self.resolve_group_id(group_id), cluster_name, body
         )

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
+from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
 from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.hooks.restore_jobs import RestoreJobOperations
+from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
 from airflow_provider_atlas_restore.models import (
     RestoreJob,
     RestoreJobState,
@@ -19,6 +21,7 @@ from airflow_provider_atlas_restore.models import (
     evaluate_restore_job,
     parse_timestamp,
 )
+from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind, given_kind
 
 #: Jobs per page when looking for the jobs of a request (the newest jobs come first).
 _FIND_PAGE_SIZE = 100
@@ -47,7 +50,7 @@ def earliest_start_of_earlier_tries(try_number: object, dag_run_started: object)
     return began - CLOCK_SKEW_ALLOWANCE
 
 
-class RestoreJobWaitOperations(RestoreJobOperations):
+class RestoreJobWaitOperations(RestoreJobOperations, SnapshotOperations):
     """What a task that starts a restore and waits for it needs beyond list, read, create and cancel."""
 
     def find_restore_jobs(
@@ -195,6 +198,62 @@ class RestoreJobWaitOperations(RestoreJobOperations):
             outcome.message,
         )
         return job
+
+    def adopt_or_start_restore_job(
+        self,
+        cluster_name: str,
+        spec: RestoreJobSpec,
+        group_id: str | None = None,
+        *,
+        try_number: object,
+        dag_run_started: object,
+        choose_latest: bool,
+        allow_fallback_snapshot: bool = False,
+        cluster_type: str = "auto",
+    ) -> tuple[dict[str, Any], str]:
+        """
+        Return the job an earlier try started for ``spec``, or start it; and the cluster kind (``dedicated`` or ``flex``) found.
+
+        On a flex cluster only an ``automated`` spec is accepted (every flex restore overwrites
+        its target), refused before the create request otherwise; a point-in-time spec reads the
+        cluster first (the description its window check needs tells the kind too). With
+        ``choose_latest`` the newest completed snapshot is restored, whatever the list's order.
+
+        :param cluster_name: the cluster whose snapshot is restored.
+        :param spec: the restore, checked (without its snapshot when ``choose_latest``).
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param try_number: the task instance's ``try_number``.
+        :param dag_run_started: when its DAG run began.
+        :param choose_latest: restore the newest completed snapshot (``snapshot_id="latest"``).
+        :param allow_fallback_snapshot: let ``choose_latest`` choose a fallback snapshot.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
+        """
+        group = self.resolve_group_id(group_id)
+        if spec.delivery_type == "pointInTime" and self.is_flex_cluster(cluster_name, group, cluster_type):
+            refuse_delivery_type_on_flex(spec.delivery_type, cluster_name)
+        job = self.find_restore_job_of_an_earlier_try(
+            cluster_name,
+            spec,
+            group,
+            try_number=try_number,
+            dag_run_started=dag_run_started,
+            any_snapshot=choose_latest,
+            cluster_type=cluster_type,
+        )
+        if job is None:
+            if choose_latest:
+                latest = self.latest_completed_snapshot(
+                    cluster_name,
+                    group,
+                    allow_fallback_snapshot=allow_fallback_snapshot,
+                    cluster_type=cluster_type,
+                )
+                spec = spec.with_snapshot(latest["id"])
+            if ClusterKind.FLEX in (given_kind(cluster_type), self.known_cluster_kind(cluster_name, group)):
+                refuse_delivery_type_on_flex(spec.delivery_type, cluster_name)  # before the POST
+            self.check_point_in_time_restore(cluster_name, spec, group)  # before the POST
+            job = self.create_restore_job(cluster_name, spec, group, cluster_type=cluster_type)
+        return job, self.cluster_kind(cluster_name, group, cluster_type).value  # known by now: no request
 
     def wait_for_restore_job(
         self,

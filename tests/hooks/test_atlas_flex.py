@@ -208,7 +208,7 @@ def test_create_on_flex_posts_the_flex_body(hook, flex_cluster):
 @pytest.mark.parametrize(
     ("delivery_type", "arguments", "message"),
     [
-        ("download", {"snapshot_id": FLEX_SNAPSHOT}, "cannot be honoured on a flex cluster"),
+        ("download", {"snapshot_id": FLEX_SNAPSHOT}, "cannot be honoured on flex cluster"),
         (
             "pointInTime",
             {

@@ -16,7 +16,10 @@ from airflow_provider_atlas_restore.models.cluster_kind import (
 
 
 def region_description(provider: str, **specs: object) -> dict[str, object]:
-    return {"name": "flexy-dedicated", "replicationSpecs": [{"regionConfigs": [{"providerName": provider, **specs}]}]}
+    return {
+        "name": "flexy-dedicated",
+        "replicationSpecs": [{"regionConfigs": [{"providerName": provider, **specs}]}],
+    }
 
 
 def test_recorded_dedicated_description_is_dedicated(recorded):
