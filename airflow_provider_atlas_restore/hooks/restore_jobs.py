@@ -289,7 +289,8 @@ class RestoreJobOperations(ClusterKindOperations, FlexBackupOperations):
 
         A flex cluster's job raises :class:`~airflow_provider_atlas_restore.exceptions.AtlasClusterKindError`
         before any cancel request (Atlas has none for them); with ``cluster_type="flex"`` before
-        any request at all.
+        any request at all. With ``"auto"`` and a kind this hook does not know yet, the cluster is
+        read first (:meth:`cluster_kind`), so no DELETE goes to a cluster of unknown kind.
 
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
@@ -301,16 +302,12 @@ class RestoreJobOperations(ClusterKindOperations, FlexBackupOperations):
         if validate_cluster_type(cluster_type) == "flex":
             raise flex_cancel_refused(cluster_name, restore_job_id)
         group = self.resolve_group_id(group_id)
-        if self.known_cluster_kind(cluster_name, group) is ClusterKind.FLEX:
+        # Never a DELETE to a cluster of unknown kind: read it first (once per hook) when not known.
+        if self.cluster_kind(cluster_name, group, cluster_type) is ClusterKind.FLEX:
             raise flex_cancel_refused(cluster_name, restore_job_id)
         request = self.api.cancel_restore_job_request(group, cluster_name, restore_job_id)
-
-        def refuse() -> None:
-            raise flex_cancel_refused(cluster_name, restore_job_id)
-
         try:
-            # The DELETE of a flex cluster's job is refused (400) by the cluster API: nothing is cancelled.
-            self.by_cluster_kind(cluster_name, group, cluster_type, lambda: self.run(request), refuse)
+            self.run(request)
         except AtlasApiError as error:
             if error.status == 405:
                 raise AtlasApiError(

@@ -236,22 +236,11 @@ def test_cancel_on_flex_is_refused_before_any_request(hook, requests_mock):
     assert requests_mock.request_history == []
 
 
-def test_cancel_with_auto_on_flex_is_refused_and_nothing_reaches_the_flex_api(hook, flex_cluster):
-    serve_recorded(
-        flex_cluster,
-        f"{jobs_url()}/{FLEX_JOB_ID}",
-        {
-            "status": 400,
-            "headers": {},
-            "body": {"errorCode": "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API", "error": 400},
-        },
-        "DELETE",
-    )
-
-    with pytest.raises(AtlasClusterKindError):
+def test_cancel_with_auto_reads_the_cluster_and_sends_no_delete_to_a_flex_cluster(hook, flex_cluster):
+    with pytest.raises(AtlasClusterKindError, match="no cancel for flex restore jobs"):
         hook.cancel_restore_job(CLUSTER, FLEX_JOB_ID, GROUP_ID)
 
-    assert not any("flexClusters" in request.path for request in flex_cluster.request_history)
+    assert sent(flex_cluster) == [("GET", f"/clusters/{CLUSTER}".lower())]
 
 
 def test_download_flex_snapshot_asks_backup_download_and_masks_the_link(hook, requests_mock, recorded):
