@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -12,8 +13,12 @@ CLUSTER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
 #: A private endpoint id as the spec types ``privateDownloadDeliveryUrls[].endpointId``.
 PRIVATE_ENDPOINT_ID_PATTERN = re.compile(r"^vpce-[0-9a-f]{17}$")
 MAX_ITEMS_PER_PAGE = 500
+#: Items per page asked for when none is given: the most a page holds.
+DEFAULT_ITEMS_PER_PAGE = 500
 API_VERSIONS = ("v2", "v1.0")
 DELIVERY_TYPES = ("automated", "download", "pointInTime")
+#: The ``cluster_type`` values (see :mod:`~airflow_provider_atlas_restore.models.cluster_kind`).
+CLUSTER_TYPES = ("auto", "dedicated", "flex")
 
 
 def validate_object_id(value: Any, parameter: str) -> str:
@@ -134,3 +139,52 @@ def validate_private_endpoint_id(value: Any, parameter: str = "private_endpoint_
             "hexadecimal characters (pattern ^vpce-[0-9a-f]{17}$), for example 'vpce-3bf78b0ddee411ba1'."
         )
     return value
+
+
+def validate_cluster_type(value: Any, parameter: str = "cluster_type") -> str:
+    """
+    Return ``value`` when it is ``"auto"``, ``"dedicated"`` or ``"flex"``.
+
+    :param value: the cluster type to check; ``"auto"`` asks Atlas which kind the cluster is.
+    :param parameter: the parameter name, for the error message.
+    """
+    if value not in CLUSTER_TYPES:
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not allowed: it must be 'auto' (ask Atlas whether the cluster is "
+            "dedicated or flex), 'dedicated' or 'flex'."
+        )
+    return str(value)
+
+
+def validate_templated_int(value: Any, parameter: str) -> int | None:
+    """
+    Return a templated number as an int (templates render to strings); ``None`` stays ``None``, other types are refused.
+
+    :param value: an int, text such as ``"42"``, or ``None``.
+    :param parameter: the parameter name, for the error message.
+    """
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            pass
+    raise AtlasInputError(
+        f"{parameter}={value!r} is not a whole number: it must be an integer, or text such as '42'."
+    )
+
+
+def validate_positive_seconds(value: Any, parameter: str) -> float:
+    """
+    Return a positive, finite number of seconds as a float, or raise naming the parameter.
+
+    :param value: the number of seconds.
+    :param parameter: the parameter name, for the error message.
+    """
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not allowed: it must be a number of seconds above 0."
+        )
+    return float(number)

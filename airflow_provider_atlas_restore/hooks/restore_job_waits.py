@@ -8,9 +8,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
+from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
 from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.hooks.restore_jobs import RestoreJobOperations
+from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
 from airflow_provider_atlas_restore.models import (
     RestoreJob,
     RestoreJobState,
@@ -19,6 +21,7 @@ from airflow_provider_atlas_restore.models import (
     evaluate_restore_job,
     parse_timestamp,
 )
+from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind, given_kind
 
 #: Jobs per page when looking for the jobs of a request (the newest jobs come first).
 _FIND_PAGE_SIZE = 100
@@ -47,7 +50,7 @@ def earliest_start_of_earlier_tries(try_number: object, dag_run_started: object)
     return began - CLOCK_SKEW_ALLOWANCE
 
 
-class RestoreJobWaitOperations(RestoreJobOperations):
+class RestoreJobWaitOperations(RestoreJobOperations, SnapshotOperations):
     """What a task that starts a restore and waits for it needs beyond list, read, create and cancel."""
 
     def find_restore_jobs(
@@ -58,6 +61,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         *,
         created_since: datetime,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> list[dict[str, Any]]:
         """
         Return the cluster's restore jobs of the same request as ``spec`` created since a moment, newest first.
@@ -79,8 +83,12 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param created_since: the earliest creation time (aware) of a job to return.
         :param any_snapshot: match a job of any snapshot, for a request of the newest snapshot
             (``"latest"``), which may be a newer one by now.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job matches an
+            ``automated`` spec of the same snapshot and target).
         """
-        listing = self.iter_restore_jobs(cluster_name, group_id, page_size=_FIND_PAGE_SIZE)
+        listing = self.iter_restore_jobs(
+            cluster_name, group_id, page_size=_FIND_PAGE_SIZE, cluster_type=cluster_type
+        )
         found: list[dict[str, Any]] = []
         older_in_a_row = 0
         for job in listing:
@@ -111,6 +119,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         *,
         created_since: datetime,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> tuple[dict[str, Any], WaitOutcome] | None:
         """
         Return the newest job of :meth:`find_restore_jobs` still pending or done, read afresh, and its verdict; or ``None``.
@@ -123,12 +132,18 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param created_since: the earliest creation time (aware) of a job to adopt.
         :param any_snapshot: adopt a job of any snapshot (a request of the newest snapshot).
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
         """
         group = self.resolve_group_id(group_id)
         for candidate in self.find_restore_jobs(
-            cluster_name, spec, group, created_since=created_since, any_snapshot=any_snapshot
+            cluster_name,
+            spec,
+            group,
+            created_since=created_since,
+            any_snapshot=any_snapshot,
+            cluster_type=cluster_type,
         ):
-            job = self.get_restore_job(cluster_name, str(candidate["id"]), group)
+            job = self.get_restore_job(cluster_name, str(candidate["id"]), group, cluster_type=cluster_type)
             outcome = evaluate_restore_job(job, cluster_name=cluster_name, now=datetime.now(timezone.utc))
             if outcome.status is not WaitStatus.FAILED:
                 return job, outcome
@@ -143,6 +158,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         try_number: object,
         dag_run_started: object,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> dict[str, Any] | None:
         """
         Return the job an earlier try of a task instance started for ``spec``, to adopt; ``None`` on a first try or when there is none.
@@ -157,12 +173,18 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param try_number: the task instance's ``try_number``.
         :param dag_run_started: when its DAG run began.
         :param any_snapshot: adopt a job of any snapshot (a request of the newest snapshot).
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
         """
         since = earliest_start_of_earlier_tries(try_number, dag_run_started)
         if since is None:
             return None
         found = self.find_restore_job_to_adopt(
-            cluster_name, spec, group_id, created_since=since, any_snapshot=any_snapshot
+            cluster_name,
+            spec,
+            group_id,
+            created_since=since,
+            any_snapshot=any_snapshot,
+            cluster_type=cluster_type,
         )
         if found is None:
             return None
@@ -177,6 +199,62 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         )
         return job
 
+    def adopt_or_start_restore_job(
+        self,
+        cluster_name: str,
+        spec: RestoreJobSpec,
+        group_id: str | None = None,
+        *,
+        try_number: object,
+        dag_run_started: object,
+        choose_latest: bool,
+        allow_fallback_snapshot: bool = False,
+        cluster_type: str = "auto",
+    ) -> tuple[dict[str, Any], str]:
+        """
+        Return the job an earlier try started for ``spec``, or start it; and the cluster kind (``dedicated`` or ``flex``) found.
+
+        On a flex cluster only an ``automated`` spec is accepted (every flex restore overwrites
+        its target), refused before the create request otherwise; a point-in-time spec reads the
+        cluster first (the description its window check needs tells the kind too). With
+        ``choose_latest`` the newest completed snapshot is restored, whatever the list's order.
+
+        :param cluster_name: the cluster whose snapshot is restored.
+        :param spec: the restore, checked (without its snapshot when ``choose_latest``).
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param try_number: the task instance's ``try_number``.
+        :param dag_run_started: when its DAG run began.
+        :param choose_latest: restore the newest completed snapshot (``snapshot_id="latest"``).
+        :param allow_fallback_snapshot: let ``choose_latest`` choose a fallback snapshot.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
+        """
+        group = self.resolve_group_id(group_id)
+        if spec.delivery_type == "pointInTime" and self.is_flex_cluster(cluster_name, group, cluster_type):
+            refuse_delivery_type_on_flex(spec.delivery_type, cluster_name)
+        job = self.find_restore_job_of_an_earlier_try(
+            cluster_name,
+            spec,
+            group,
+            try_number=try_number,
+            dag_run_started=dag_run_started,
+            any_snapshot=choose_latest,
+            cluster_type=cluster_type,
+        )
+        if job is None:
+            if choose_latest:
+                latest = self.latest_completed_snapshot(
+                    cluster_name,
+                    group,
+                    allow_fallback_snapshot=allow_fallback_snapshot,
+                    cluster_type=cluster_type,
+                )
+                spec = spec.with_snapshot(latest["id"])
+            if ClusterKind.FLEX in (given_kind(cluster_type), self.known_cluster_kind(cluster_name, group)):
+                refuse_delivery_type_on_flex(spec.delivery_type, cluster_name)  # before the POST
+            self.check_point_in_time_restore(cluster_name, spec, group)  # before the POST
+            job = self.create_restore_job(cluster_name, spec, group, cluster_type=cluster_type)
+        return job, self.cluster_kind(cluster_name, group, cluster_type).value  # known by now: no request
+
     def wait_for_restore_job(
         self,
         cluster_name: str,
@@ -186,6 +264,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         poll_interval: float,
         timeout: float,
         sleep: Callable[[float], None] = time.sleep,
+        cluster_type: str = "auto",
     ) -> tuple[WaitOutcome, dict[str, Any] | None]:
         """
         Look at a restore job every ``poll_interval`` seconds until it is done or failed, or ``timeout`` has passed.
@@ -204,6 +283,8 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param poll_interval: seconds between two looks.
         :param timeout: seconds after which to stop looking.
         :param sleep: how to wait between two looks.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job is done at
+            ``COMPLETED``, failed at ``FAILED``).
         """
         group = self.resolve_group_id(group_id)
         started = time.monotonic()
@@ -215,7 +296,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         job: dict[str, Any] | None = None
         while True:
             try:
-                job = self.get_restore_job(cluster_name, restore_job_id, group)
+                job = self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
             except AtlasApiError as error:
                 if not is_retryable(error):
                     raise
@@ -240,7 +321,12 @@ class RestoreJobWaitOperations(RestoreJobOperations):
             sleep(min(poll_interval, left))
 
     def cancel_restore_job_if_pending(
-        self, cluster_name: str, restore_job_id: str, group_id: str | None = None
+        self,
+        cluster_name: str,
+        restore_job_id: str,
+        group_id: str | None = None,
+        *,
+        cluster_type: str = "auto",
     ) -> RestoreJobState:
         """
         Cancel a restore job if it is still pending; return the state it was found in.
@@ -248,11 +334,13 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job is refused).
         """
         group = self.resolve_group_id(group_id)
-        state = RestoreJob.from_api(self.get_restore_job(cluster_name, restore_job_id, group)).state
+        job = self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
+        state = RestoreJob.from_api(job).state
         if state is RestoreJobState.PENDING:
-            self.cancel_restore_job(cluster_name, restore_job_id, group)
+            self.cancel_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
         return state
 
 
@@ -282,6 +370,15 @@ def same_request(job: Mapping[str, Any], spec: RestoreJobSpec, *, any_snapshot: 
     :param spec: the request.
     :param any_snapshot: whether a job of any snapshot matches.
     """
+    view = RestoreJob.from_api(job)
+    if view.is_flex:  # always a restore into a target: the spec's automated restore
+        if spec.delivery_type != "automated" or view.is_download:
+            return False
+        if spec.snapshot_id is not None and not any_snapshot and view.snapshot_id != spec.snapshot_id:
+            return False
+        return view.target_cluster_name == spec.target_cluster_name and (
+            spec.target_group_id is None or view.target_group_id == spec.target_group_id
+        )
     if job.get("deliveryType") != spec.delivery_type:
         return False
     if spec.snapshot_id is not None and not any_snapshot and job.get("snapshotId") != spec.snapshot_id:

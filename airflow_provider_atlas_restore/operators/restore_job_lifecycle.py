@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -16,14 +15,18 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
+from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
     validate_cluster_name,
+    validate_cluster_type,
     validate_conn_id,
     validate_flag,
     validate_group_id_or_default,
     validate_object_id,
+    validate_positive_seconds,
+    validate_templated_int,
 )
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
@@ -51,26 +54,10 @@ DEFAULT_TIMEOUT = 24 * 60 * 60.0
 _OVERWRITING = ("automated", "pointInTime")
 
 
-def _as_int(value: int | str | None, name: str) -> int | None:
-    """Return a templated number as an int (templates render to strings); other types are refused."""
-    if value is None or isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-    raise AtlasInputError(
-        f"{name}={value!r} is not a whole number: it must be an integer, or text such as '42'."
-    )
-
-
-def _seconds(value: Any, name: str) -> float:
-    """Return a positive, finite number of seconds as a float, or raise naming the parameter."""
-    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
-    if not math.isfinite(number) or number <= 0:
-        raise AtlasInputError(f"{name}={value!r} is not allowed: it must be a number of seconds above 0.")
-    return float(number)
+def _event_kind(event: dict[str, Any], cluster_type: str) -> str:
+    """Return the cluster kind a trigger event carries (found before deferring), else ``cluster_type``."""
+    kind = event.get("cluster_kind")
+    return kind if kind in ("dedicated", "flex") else cluster_type
 
 
 def _hook(atlas_conn_id: str) -> AtlasHook:
@@ -106,6 +93,12 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     automated and point-in-time restores, and the log says so. The create request is not
     repeated after a 5xx or a lost answer; only 429 and refused connections are retried.
 
+    **Flex clusters** (``cluster_type="auto"`` finds them from Atlas's answers, or say
+    ``"flex"``): every flex restore overwrites its target, so only ``delivery_type="automated"``
+    with ``target_cluster_name`` and ``confirm_overwrite=True`` is accepted (``target_group_id``
+    optional); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
+    job is done at ``COMPLETED``. Flex restores cannot be cancelled.
+
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
     :param snapshot_id: the snapshot to restore, or ``"latest"`` (default) for the newest completed
@@ -130,6 +123,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         is killed (default ``True``).
     :param include_delivery_urls: put the real download links into XCom, as the sensor does with
         it (default ``False``: each link is ``***`` and the download task resolves fresh ones).
+    :param cluster_type: ``"auto"`` (default: ask Atlas), ``"dedicated"`` or ``"flex"``. (templated)
     """
 
     template_fields: Sequence[str] = (
@@ -142,6 +136,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         "oplog_ts",
         "oplog_inc",
         "atlas_conn_id",
+        "cluster_type",
     )
     operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
@@ -167,10 +162,14 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         timeout: float = DEFAULT_TIMEOUT,
         cancel_on_kill: bool = True,
         include_delivery_urls: bool = False,
+        cluster_type: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.delivery_type = validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES)
+        if cluster_type == "flex":  # known now: refused when the DAG loads
+            refuse_delivery_type_on_flex(self.delivery_type, str(cluster_name))
+        self.cluster_type = cluster_type
         if self.delivery_type in _OVERWRITING and confirm_overwrite is not True:
             target = f" {target_cluster_name!r}" if target_cluster_name is not None else ""
             raise AtlasInputError(
@@ -193,12 +192,12 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self.atlas_conn_id = atlas_conn_id
         self.wait_for_completion = validate_flag(wait_for_completion, "wait_for_completion")
         self.deferrable = validate_flag(deferrable, "deferrable")
-        self.poll_interval = _seconds(poll_interval, "poll_interval")
-        self.timeout = _seconds(timeout, "timeout")
+        self.poll_interval = validate_positive_seconds(poll_interval, "poll_interval")
+        self.timeout = validate_positive_seconds(timeout, "timeout")
         self.cancel_on_kill = validate_flag(cancel_on_kill, "cancel_on_kill")
         self.include_delivery_urls = validate_flag(include_delivery_urls, "include_delivery_urls")
-        #: The job this try started or adopted, as (cluster, job id, project): what on_kill cancels.
-        self._started_job: tuple[str, str, str] | None = None
+        #: The job this try started or adopted, as (cluster, job id, project, cluster kind): what on_kill cancels.
+        self._started_job: tuple[str, str, str, str] | None = None
 
     def _spec(self, snapshot_id: str | None) -> RestoreJobSpec:
         """Return the restore job's spec from the rendered fields (templated numbers read as ints)."""
@@ -207,9 +206,11 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             snapshot_id=snapshot_id,
             target_cluster_name=self.target_cluster_name,
             target_group_id=self.target_group_id,
-            point_in_time_utc_seconds=_as_int(self.point_in_time_utc_seconds, "point_in_time_utc_seconds"),
-            oplog_ts=_as_int(self.oplog_ts, "oplog_ts"),
-            oplog_inc=_as_int(self.oplog_inc, "oplog_inc"),
+            point_in_time_utc_seconds=validate_templated_int(
+                self.point_in_time_utc_seconds, "point_in_time_utc_seconds"
+            ),
+            oplog_ts=validate_templated_int(self.oplog_ts, "oplog_ts"),
+            oplog_inc=validate_templated_int(self.oplog_inc, "oplog_inc"),
         )
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -217,6 +218,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
+        if validate_cluster_type(self.cluster_type) == "flex":
+            refuse_delivery_type_on_flex(self.delivery_type, self.cluster_name)
         choose_latest = self.snapshot_id == LATEST_SNAPSHOT
         spec = self._spec(None if choose_latest else self.snapshot_id).check(
             snapshot_chosen_later=choose_latest
@@ -228,31 +231,25 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
             ti, dag_run = context.get("ti"), context.get("dag_run")
-            job = hook.find_restore_job_of_an_earlier_try(
+            job, kind = hook.adopt_or_start_restore_job(
                 self.cluster_name,
                 spec,
                 group,
                 try_number=getattr(ti, "try_number", None),
                 dag_run_started=getattr(dag_run, "start_date", None) or getattr(dag_run, "queued_at", None),
-                any_snapshot=choose_latest,
+                choose_latest=choose_latest,
+                allow_fallback_snapshot=self.allow_fallback_snapshot,
+                cluster_type=self.cluster_type,
             )
-            if job is None:
-                if choose_latest:
-                    latest = hook.latest_completed_snapshot(
-                        self.cluster_name, group, allow_fallback_snapshot=self.allow_fallback_snapshot
-                    )
-                    spec = spec.with_snapshot(latest["id"])
-                hook.check_point_in_time_restore(self.cluster_name, spec, group)  # before the POST
-                job = hook.create_restore_job(self.cluster_name, spec, group)
             job_id = validate_object_id(job.get("id"), "the new restore job's id")
-            self._started_job = (self.cluster_name, job_id, group)
+            self._started_job = (self.cluster_name, job_id, group, kind)
             if not self.wait_for_completion:
                 return job
-            return self._wait(hook, job_id, group)
+            return self._wait(hook, job_id, group, kind)
         finally:
             hook.close()
 
-    def _wait(self, hook: AtlasHook, job_id: str, group: str) -> dict[str, Any]:
+    def _wait(self, hook: AtlasHook, job_id: str, group: str, kind: str) -> dict[str, Any]:
         """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
         outcome, job = hook.wait_for_restore_job(
             self.cluster_name,
@@ -260,6 +257,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             group,
             poll_interval=self.poll_interval,
             timeout=0 if self.deferrable else self.timeout,
+            cluster_type=kind,
         )
         if outcome.status is WaitStatus.PENDING and self.deferrable:
             from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
@@ -272,6 +270,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                     restore_job_id=job_id,
                     poll_interval=self.poll_interval,
                     timeout_at=time.time() + self.timeout,
+                    cluster_kind=kind,
                 ),
                 method_name="execute_complete",
                 # Later than the trigger's own time-out, whose event says more than Airflow's.
@@ -303,11 +302,12 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
-            self._started_job = (self.cluster_name, job_id, group)
+            kind = _event_kind(event, self.cluster_type)
+            self._started_job = (self.cluster_name, job_id, group, kind)
             if event.get("status") not in ("success", "timeout"):
                 raise AirflowFailException(message)
             # Done, or time is up: one last look decides, with fresh links.
-            job = hook.get_restore_job(self.cluster_name, job_id, group)
+            job = hook.get_restore_job(self.cluster_name, job_id, group, cluster_type=kind)
             outcome = evaluate_restore_job(
                 job, cluster_name=self.cluster_name, now=datetime.now(timezone.utc), restore_job_id=job_id
             )
@@ -320,8 +320,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         """Cancel the pending download restore this task started, when ``cancel_on_kill``; log why not otherwise."""
         if self._started_job is None:
             return
-        cluster, job_id, group = self._started_job
-        if self.delivery_type != "download":
+        cluster, job_id, group, kind = self._started_job
+        if self.delivery_type != "download" or kind == "flex":
             self.log.warning(
                 "The task was killed; Atlas cannot cancel restore job %s of cluster %s (%s restore): "
                 "it goes on and overwrites the target cluster.",
@@ -338,7 +338,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         # A hook of its own, with few retries: on_kill interrupts execute and must end soon.
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id, retry_max_attempts=2, retry_max_total_wait=5)
         try:
-            state = hook.cancel_restore_job_if_pending(cluster, job_id, group)
+            state = hook.cancel_restore_job_if_pending(cluster, job_id, group, cluster_type=kind)
         except AtlasApiError as error:
             self.log.warning("The task was killed; cancelling restore job %s failed: %s", job_id, error)
             return
@@ -356,13 +356,24 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
     """
     Cancel an Atlas restore job; fails with Atlas's reason when the job cannot be cancelled.
 
+    Flex restore jobs cannot be cancelled (Atlas has no cancel for them): on a flex cluster the
+    task fails with :class:`~airflow_provider_atlas_restore.exceptions.AtlasClusterKindError`
+    before any cancel request (with ``cluster_type="flex"``, before any request at all).
+
     :param cluster_name: the job's cluster. (templated)
     :param restore_job_id: the job to cancel. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
+    :param cluster_type: ``"auto"`` (default: ask Atlas), ``"dedicated"`` or ``"flex"``. (templated)
     """
 
-    template_fields: Sequence[str] = ("cluster_name", "restore_job_id", "group_id", "atlas_conn_id")
+    template_fields: Sequence[str] = (
+        "cluster_name",
+        "restore_job_id",
+        "group_id",
+        "atlas_conn_id",
+        "cluster_type",
+    )
     operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
 
@@ -373,6 +384,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         restore_job_id: str,
         group_id: str | None = None,
         atlas_conn_id: str = DEFAULT_CONN_ID,
+        cluster_type: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -380,6 +392,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         self.restore_job_id = restore_job_id
         self.group_id = group_id
         self.atlas_conn_id = atlas_conn_id
+        self.cluster_type = cluster_type
 
     def execute(self, context: Context) -> None:
         """Check every input, then cancel the job."""
@@ -387,12 +400,15 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_object_id(self.restore_job_id, "restore_job_id")
         validate_group_id_or_default(self.group_id)
+        validate_cluster_type(self.cluster_type)
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
             )
-            hook.cancel_restore_job(self.cluster_name, self.restore_job_id, group)
+            hook.cancel_restore_job(
+                self.cluster_name, self.restore_job_id, group, cluster_type=self.cluster_type
+            )
         finally:
             hook.close()

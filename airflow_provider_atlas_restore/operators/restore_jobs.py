@@ -13,6 +13,7 @@ from airflow_provider_atlas_restore.api.validation import (
     MAX_ITEMS_PER_PAGE,
     validate_choice,
     validate_cluster_name,
+    validate_cluster_type,
     validate_conn_id,
     validate_group_id_or_default,
     validate_int_range,
@@ -56,6 +57,11 @@ class AtlasListRestoreJobsOperator(BaseOperator):
     """
     List a cluster's Cloud Backup restore jobs into XCom, newest first, across all pages.
 
+    Works on dedicated and flex clusters: with ``cluster_type="auto"`` the first listing request
+    finds out which (a flex cluster costs one refused request) and the flex jobs come from
+    ``/flexClusters/{name}/backup/restoreJobs``. A flex job (``deliveryType`` ``RESTORE``) counts
+    as ``automated`` for the ``delivery_type`` filter; its state follows its ``status``.
+
     Returns a JSON list of job dicts as Atlas sent them (unknown fields kept), each job once.
     Download links are secret bearer URLs, so they are replaced by ``***`` unless
     ``include_delivery_urls`` is set; the list still shows which jobs have links.
@@ -69,9 +75,10 @@ class AtlasListRestoreJobsOperator(BaseOperator):
     :param max_items: return at most this many jobs (after filtering); ``None`` for all.
     :param page_size: jobs per API request, 1 to 500.
     :param include_delivery_urls: put the real download links into XCom.
+    :param cluster_type: ``"auto"`` (default: ask Atlas), ``"dedicated"`` or ``"flex"``. (templated)
     """
 
-    template_fields: Sequence[str] = ("cluster_name", "group_id", "atlas_conn_id")
+    template_fields: Sequence[str] = ("cluster_name", "group_id", "atlas_conn_id", "cluster_type")
     operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
 
@@ -86,9 +93,11 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         max_items: int | None = None,
         page_size: int = DEFAULT_ITEMS_PER_PAGE,
         include_delivery_urls: bool = False,
+        cluster_type: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.cluster_type = cluster_type
         self.cluster_name = cluster_name
         self.group_id = group_id
         self.atlas_conn_id = atlas_conn_id
@@ -104,7 +113,8 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         if not self.delivery_type and not self.states:
             return True  # no filter: no need to read the job
         view = RestoreJob.from_api(job)
-        if self.delivery_type and view.delivery_type != self.delivery_type:
+        kind = ("download" if view.is_download else "automated") if view.is_flex else view.delivery_type
+        if self.delivery_type and kind != self.delivery_type:
             return False
         return not self.states or view.state in self.states
 
@@ -114,6 +124,7 @@ class AtlasListRestoreJobsOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
         validate_conn_id(self.atlas_conn_id)
+        validate_cluster_type(self.cluster_type)
         if self.max_items == 0:
             return []
         # Imported here, not when the DAG file is parsed: the hook brings the HTTP client.
@@ -129,6 +140,7 @@ class AtlasListRestoreJobsOperator(BaseOperator):
                 group,
                 page_size=self.page_size,
                 max_items=None if filtered else self.max_items,
+                cluster_type=self.cluster_type,
             )
             AtlasRestoresLink.persist(
                 context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name

@@ -17,7 +17,11 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_atlas_restore.api.validation import validate_cluster_name, validate_object_id
+from airflow_provider_atlas_restore.api.validation import (
+    validate_cluster_name,
+    validate_cluster_type,
+    validate_object_id,
+)
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
@@ -38,7 +42,10 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     A download restore is done when ``deliveryUrl`` is populated and, on a sharded cluster,
     every ``components[].downloadUrl``; an automated or point-in-time restore when
-    ``finishedAt`` is set. A failed, cancelled or expired job, or one whose ``expiresAt`` has
+    ``finishedAt`` is set; a flex cluster's job at ``status`` ``COMPLETED`` (``FAILED`` fails).
+    With ``cluster_type="auto"`` the first look finds out whether the cluster is dedicated or flex
+    (one refused request for a flex cluster, none for a dedicated one), and the trigger is given
+    what it found. A failed, cancelled or expired job, or one whose ``expiresAt`` has
     passed, fails the task at once without retries. Connection errors, timeouts, 429 and 5xx
     answers do not fail a poke: the next poke tries again. 401, 403 and 404 fail with the
     hook's explanation.
@@ -63,9 +70,16 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param poke_interval: seconds between two looks at the job (also the trigger's poll interval).
     :param include_delivery_urls: put the real download links into XCom (default ``False``: ``***``).
+    :param cluster_type: ``"auto"`` (default: ask Atlas), ``"dedicated"`` or ``"flex"``. (templated)
     """
 
-    template_fields: Sequence[str] = ("cluster_name", "restore_job_id", "group_id", "atlas_conn_id")
+    template_fields: Sequence[str] = (
+        "cluster_name",
+        "restore_job_id",
+        "group_id",
+        "atlas_conn_id",
+        "cluster_type",
+    )
     operator_extra_links = (AtlasRestoresLink(),)
     ui_color = "#13aa52"
 
@@ -79,9 +93,11 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poke_interval: float = 60,
         include_delivery_urls: bool = False,
+        cluster_type: str = "auto",
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, **kwargs)
+        self.cluster_type = cluster_type
         self.cluster_name = cluster_name
         self.restore_job_id = restore_job_id
         self.group_id = group_id
@@ -102,6 +118,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         """Return the project, cluster and job ids, validated once per task run and then reused."""
         cluster = validate_cluster_name(self.cluster_name)
         job_id = validate_object_id(self.restore_job_id, "restore_job_id")
+        validate_cluster_type(self.cluster_type)
         group = validate_object_id(self.hook.resolve_group_id(self.group_id), "group_id")
         return group, cluster, job_id
 
@@ -119,7 +136,7 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         group, cluster, job_id = self._checked_ids
         waited = self._waited_seconds(context)
         try:
-            job = self.hook.get_restore_job(cluster, job_id, group)
+            job = self.hook.get_restore_job(cluster, job_id, group, cluster_type=self.cluster_type)
         except AtlasApiError as error:
             from airflow_provider_atlas_restore.client.retry import is_retryable
 
@@ -173,6 +190,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
                 restore_job_id=job_id,
                 poll_interval=float(self.poke_interval),
                 timeout_at=time.time() + float(self.timeout),
+                # Found by the first look (or asked now, once): the triggerer does no detection.
+                cluster_kind=self.hook.cluster_kind(cluster, group, self.cluster_type).value,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),
@@ -186,7 +205,9 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         message = str(event.get("message") or "The trigger ended without a message.")
         if status == "success":
             group, cluster, job_id = self._checked_ids
-            job = self.hook.get_restore_job(cluster, job_id, group)
+            # The kind the task found before deferring, so resuming asks Atlas nothing more.
+            kind = event.get("cluster_kind") if event.get("cluster_kind") in ("dedicated", "flex") else None
+            job = self.hook.get_restore_job(cluster, job_id, group, cluster_type=kind or self.cluster_type)
             outcome = evaluate_restore_job(
                 job, cluster_name=cluster, now=datetime.now(timezone.utc), restore_job_id=job_id
             )

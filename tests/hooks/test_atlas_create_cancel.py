@@ -156,7 +156,7 @@ def test_create_is_repeated_when_no_connection_was_made(monkeypatch, sleeps):
 def test_cancel_sends_delete_and_accepts_204(hook, requests_mock):
     requests_mock.delete(f"{jobs_url()}/{JOB_ID}", status_code=204)
 
-    assert hook.cancel_restore_job(CLUSTER, JOB_ID) is None
+    assert hook.cancel_restore_job(CLUSTER, JOB_ID, cluster_type="dedicated") is None
     assert requests_mock.last_request.method == "DELETE"
 
 
@@ -174,7 +174,7 @@ def test_cancel_refused_by_atlas_says_so(hook, requests_mock):
     with pytest.raises(
         AtlasApiError, match=f"Atlas refuses to cancel restore job {JOB_ID} of cluster {CLUSTER}"
     ) as caught:
-        hook.cancel_restore_job(CLUSTER, JOB_ID)
+        hook.cancel_restore_job(CLUSTER, JOB_ID, cluster_type="dedicated")
     assert caught.value.status == 405
     assert caught.value.error_code == "ATLAS_BACKUP_CANCEL_SHARD_RESTORE_JOB_NOT_ALLOWED"
 

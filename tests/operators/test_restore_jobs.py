@@ -104,7 +104,12 @@ def test_bad_templated_values_fail_before_any_request(atlas_connection, requests
 
 
 def test_templated_fields():
-    assert set(AtlasListRestoreJobsOperator.template_fields) == {"cluster_name", "group_id", "atlas_conn_id"}
+    assert set(AtlasListRestoreJobsOperator.template_fields) == {
+        "cluster_name",
+        "group_id",
+        "atlas_conn_id",
+        "cluster_type",
+    }
 
 
 def test_group_id_from_connection_is_used_when_none_given(atlas_connection, served):

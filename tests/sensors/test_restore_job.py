@@ -250,6 +250,7 @@ def test_templated_fields():
         "restore_job_id",
         "group_id",
         "atlas_conn_id",
+        "cluster_type",
     }
 
 
