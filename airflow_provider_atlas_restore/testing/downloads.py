@@ -12,7 +12,7 @@ use the link up, so a client can resume it with ``Range``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from airflow_provider_atlas_restore.testing.records import ServedDownload
 from airflow_provider_atlas_restore.testing.routes import Answer, Request
@@ -20,12 +20,17 @@ from airflow_provider_atlas_restore.testing.state import Store
 from airflow_provider_atlas_restore.testing.switches import Settings
 from airflow_provider_atlas_restore.testing.tarball import Tarball, tarball
 
-__all__ = ["Downloads"]
+__all__ = ["Downloads", "archive_answer", "plain_answer"]
 
 _RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
 
-def _plain(status: int, text: str) -> Answer:
+def plain_answer(status: int, text: str) -> Answer:
+    """Answer a link that cannot be served: plain text, as the storage behind real links does.
+
+    :param status: HTTP status.
+    :param text: the body.
+    """
     return Answer(status, {"Content-Type": "text/plain; charset=utf-8"}, text.encode())
 
 
@@ -37,6 +42,41 @@ def _limited(archive: Tarball, start: int, size: int) -> Iterator[bytes]:
             return
         sent += len(chunk)
         yield chunk
+
+
+def archive_answer(
+    req: Request, archive: Tarball, filename: str, on_complete: Callable[[], None] | None
+) -> Answer:
+    """Answer ``GET`` or ``HEAD`` of an archive, honouring a single ``Range`` (206, 416).
+
+    :param req: the request.
+    :param archive: the archive to serve.
+    :param filename: the name ``Content-Disposition`` gives.
+    :param on_complete: called just before the archive's last byte is written.
+    """
+    headers = {
+        "Content-Type": "application/gzip",
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+    }
+    start, end = 0, archive.length - 1
+    status = 200
+    found = _RANGE_RE.match(req.headers.get("Range", "").strip())
+    if found:
+        start = int(found.group(1))
+        end = min(end, int(found.group(2))) if found.group(2) else end
+        if start >= archive.length or end < start:
+            headers["Content-Range"] = f"bytes */{archive.length}"
+            return Answer(416, headers)
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{archive.length}"
+    size = end - start + 1
+    answer = Answer(status, headers, stream=iter(()), length=size)
+    if req.method != "HEAD":
+        answer.stream = _limited(archive, start, size)
+        if end == archive.length - 1:
+            answer.on_complete = on_complete
+    return answer
 
 
 class Downloads:
@@ -62,38 +102,16 @@ class Downloads:
                 or link.filename != req.params["filename"]
                 or link.endpoint_id != req.params.get("endpoint_id")  # a private link only on its path
             ):
-                return _plain(404, "Not Found")
+                return plain_answer(404, "Not Found")
             state = link.job.state(self.store.clock.now())
             if state == "expired":
-                return _plain(410, "This download link has expired.")
+                return plain_answer(410, "This download link has expired.")
             if state != "ready":
-                return _plain(404, "Not Found")
+                return plain_answer(404, "Not Found")
             if link.used and self.settings.single_use_links:
-                return _plain(410, "This download link has already been used.")
+                return plain_answer(410, "This download link has already been used.")
         archive = tarball(link.archive_name, link.size, link.mtime)
-        headers = {
-            "Content-Type": "application/gzip",
-            "Accept-Ranges": "bytes",
-            "Content-Disposition": f'attachment; filename="{link.filename}"',
-        }
-        start, end = 0, archive.length - 1
-        status = 200
-        found = _RANGE_RE.match(req.headers.get("Range", "").strip())
-        if found:
-            start = int(found.group(1))
-            end = min(end, int(found.group(2))) if found.group(2) else end
-            if start >= archive.length or end < start:
-                headers["Content-Range"] = f"bytes */{archive.length}"
-                return Answer(416, headers)
-            status = 206
-            headers["Content-Range"] = f"bytes {start}-{end}/{archive.length}"
-        size = end - start + 1
-        answer = Answer(status, headers, stream=iter(()), length=size)
-        if req.method != "HEAD":
-            answer.stream = _limited(archive, start, size)
-            if end == archive.length - 1:
-                answer.on_complete = lambda: self._mark_used(link)
-        return answer
+        return archive_answer(req, archive, link.filename, lambda: self._mark_used(link))
 
     def _mark_used(self, link: ServedDownload) -> None:
         with self.store.lock:

@@ -13,9 +13,10 @@ from airflow_provider_atlas_restore.testing.connections import connection_fields
 from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator
 from airflow_provider_atlas_restore.testing.downloads import Downloads
 from airflow_provider_atlas_restore.testing.faults import FaultRegistry
+from airflow_provider_atlas_restore.testing.flex_controls import FlexControls
+from airflow_provider_atlas_restore.testing.flex_downloads import FlexDownloads
 from airflow_provider_atlas_restore.testing.handlers import ApiHandlers
 from airflow_provider_atlas_restore.testing.ids import IdFactory
-from airflow_provider_atlas_restore.testing.job_controls import JobControls
 from airflow_provider_atlas_restore.testing.payloads import render_job, render_snapshot
 from airflow_provider_atlas_restore.testing.seeding import Seed
 from airflow_provider_atlas_restore.testing.server import HttpServer
@@ -29,7 +30,7 @@ __all__ = ["AtlasEmulator"]
 logger = logging.getLogger(__name__)
 
 
-class AtlasEmulator(JobControls):
+class AtlasEmulator(FlexControls):
     """A real HTTP server on loopback that behaves like the Atlas restore-job API.
 
     Start it with ``with AtlasEmulator() as emu:`` or ``emu.start()`` / ``emu.stop()``.
@@ -74,6 +75,7 @@ class AtlasEmulator(JobControls):
         self.accounts = ServiceAccounts(self.clock, token_ttl, rate_limit=token_rate_limit)
         self.api = ApiHandlers(self.store, self.settings, lambda: self.base_url)
         self.downloads = Downloads(self.store, self.settings)
+        self.flex_downloads = FlexDownloads(self.store, self.settings)
         self.stopping = threading.Event()
         self._http = HttpServer(self, host, port)
         self._host = host

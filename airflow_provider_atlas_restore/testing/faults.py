@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from airflow_provider_atlas_restore.testing.flex_records import FLEX_ROUTE_NAMES
+
 __all__ = ["ROUTE_NAMES", "Fault", "FaultKind", "FaultRegistry"]
 
 FaultKind = Literal["status", "html", "reset", "delay", "insert_job", "remove_job", "cut", "corrupt"]
@@ -27,6 +29,7 @@ ROUTE_NAMES = (
     "download",
     "private_download",
     "oauth_token",
+    *FLEX_ROUTE_NAMES,
 )
 _DEFAULT_STATUS = {"status": 503, "html": 502}
 

@@ -13,6 +13,7 @@ from airflow_provider_atlas_restore.testing.cluster_payloads import (
     render_cluster,
 )
 from airflow_provider_atlas_restore.testing.errors import AtlasError
+from airflow_provider_atlas_restore.testing.flex_handlers import FlexHandlers
 from airflow_provider_atlas_restore.testing.ids import CLUSTER_NAME_RE, OBJECT_ID_RE
 from airflow_provider_atlas_restore.testing.payloads import (
     V1_CONTENT_TYPE,
@@ -112,7 +113,7 @@ def _check_ids(params: dict[str, str]) -> None:
             raise AtlasError(400, "INVALID_ATTRIBUTE", f"The specified {label} {value} is invalid.", [value])
 
 
-class ApiHandlers:
+class ApiHandlers(FlexHandlers):
     """Route handlers for the Atlas resources (everything but auth, faults and downloads).
 
     :param store: emulator state.
@@ -138,6 +139,7 @@ class ApiHandlers:
             "get_cluster": self._get_cluster,
             "get_backup_schedule": self._get_backup_schedule,
         }
+        self._routes.update(self.flex_routes())
 
     def handle(self, route: str, req: Request) -> Answer:
         """Answer an authenticated, authorised API request; errors become Atlas errors.
@@ -150,7 +152,7 @@ class ApiHandlers:
             _check_ids(req.params)
             view = View(self._base_url(), req.version, self.store.clock.now())
             with self.store.lock:
-                return self._routes[route](req, view)
+                return self.flex_family_answer(route, req, view) or self._routes[route](req, view)
         except AtlasError as error:
             return error_answer(error, pretty)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_atlas_restore.testing.flex_records import FlexCluster
+
 __all__ = [
     "DELIVERY_TYPES",
     "SNAPSHOT_STATUSES",
@@ -182,3 +184,4 @@ class Project:
     created: float
     clusters: dict[str, Cluster] = field(default_factory=dict)
     private_endpoints: list[str] = field(default_factory=list)  # endpoint ids, such as vpce-...
+    flex_clusters: dict[str, FlexCluster] = field(default_factory=dict)  # same name space as clusters

@@ -11,6 +11,7 @@ __all__ = ["Answer", "Request", "RouteMatch", "match_route"]
 
 _API = r"^/api/atlas/(?P<version>v1\.0|v2)/groups/(?P<group_id>[^/]+)"
 _CLUSTER = _API + r"/clusters/(?P<cluster_name>[^/]+)/backup"
+_FLEX = r"^/api/atlas/(?P<version>v2)/groups/(?P<group_id>[^/]+)/flexClusters/(?P<cluster_name>[^/]+)"
 _TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
     (
         re.compile(_CLUSTER + r"/restoreJobs/?$"),
@@ -40,6 +41,19 @@ _TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
         {"GET": "private_download", "HEAD": "private_download"},
     ),
     (re.compile(r"^/api/oauth/token$"), {"POST": "oauth_token"}),
+    (
+        re.compile(_FLEX + r"/backup/restoreJobs/?$"),
+        {"GET": "list_flex_restore_jobs", "POST": "create_flex_restore_job"},
+    ),
+    (re.compile(_FLEX + r"/backup/restoreJobs/(?P<job_id>[^/]+)$"), {"GET": "get_flex_restore_job"}),
+    (re.compile(_FLEX + r"/backup/snapshots/?$"), {"GET": "list_flex_snapshots"}),
+    (re.compile(_FLEX + r"/backup/snapshots/(?P<snapshot_id>[^/]+)$"), {"GET": "get_flex_snapshot"}),
+    (re.compile(_FLEX + r"/backup/download$"), {"POST": "download_flex_snapshot"}),
+    (re.compile(_FLEX + r"$"), {"GET": "get_flex_cluster"}),
+    (
+        re.compile(r"^/backup/flex/(?P<token>[^/]+)/(?P<filename>[^/]+)$"),
+        {"GET": "flex_snapshot_file", "HEAD": "flex_snapshot_file"},
+    ),
 ]
 
 

@@ -26,6 +26,7 @@ from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator, D
 from airflow_provider_atlas_restore.testing.downloads import Downloads
 from airflow_provider_atlas_restore.testing.errors import AtlasError
 from airflow_provider_atlas_restore.testing.faults import Fault, FaultRegistry
+from airflow_provider_atlas_restore.testing.flex_downloads import FlexDownloads
 from airflow_provider_atlas_restore.testing.handlers import ApiHandlers, error_answer, json_bytes
 from airflow_provider_atlas_restore.testing.payloads import V2_MEDIA_TYPE
 from airflow_provider_atlas_restore.testing.routes import Answer, Request, match_route
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = AtlasError(401, None, "You are not authorized for this resource.")
 #: Routes served without Atlas credentials: bearer download links, and the token endpoint.
-_UNAUTHENTICATED = ("download", "private_download", "oauth_token")
+_UNAUTHENTICATED = ("download", "private_download", "oauth_token", "flex_snapshot_file")
 _FAULT_CODES = {429: "RATE_LIMITED", 500: "UNEXPECTED_ERROR", 503: "SERVICE_UNAVAILABLE"}
 _HTML = "<html>\r\n<head><title>{0}</title></head>\r\n<body>\r\n<center><h1>{0}</h1></center>\r\n</body>\r\n</html>\r\n"
 
@@ -56,6 +57,7 @@ class App(Protocol):
     accounts: ServiceAccounts
     api: ApiHandlers
     downloads: Downloads
+    flex_downloads: FlexDownloads
     stopping: threading.Event
 
 
@@ -179,6 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self, app: App, route: str, req: Request) -> Answer:
         if route in ("download", "private_download"):
             return app.downloads.handle(req)
+        if route == "flex_snapshot_file":
+            return app.flex_downloads.handle(req)
         if route == "oauth_token":
             issued = app.accounts.issue(
                 req.headers.get("Authorization"), req.headers.get("Content-Type", ""), req.body

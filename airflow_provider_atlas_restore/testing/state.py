@@ -17,6 +17,7 @@ from airflow_provider_atlas_restore.testing.errors import (
     group_not_found,
     resource_not_found,
 )
+from airflow_provider_atlas_restore.testing.flex_state import FlexStore
 from airflow_provider_atlas_restore.testing.ids import CLUSTER_NAME_RE, IdFactory
 from airflow_provider_atlas_restore.testing.records import (
     DELIVERY_TYPES,
@@ -49,6 +50,7 @@ class Store:
         self.links: dict[str, ServedDownload] = {}
         self.url_ttl = 3600.0
         self._seq = 0
+        self.flex = FlexStore(self)
 
     # -- lookups -------------------------------------------------------------------------
     def project(self, group_id: str) -> Project:
@@ -125,7 +127,7 @@ class Store:
             raise ValueError(f"invalid cluster name {name!r}")
         with self.lock:
             project = self.project(group_id)
-            if name in project.clusters:
+            if name in project.clusters or name in project.flex_clusters:
                 raise ValueError(f"cluster {name!r} already exists in {group_id}")
             item = f"atlas-{self.ids.short()}"
             if sharded:
