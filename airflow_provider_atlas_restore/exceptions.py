@@ -9,6 +9,7 @@ which Airflow does not retry, since another try cannot help)::
     +-- AtlasResponseError        a success status whose body is not what Atlas documents
     AtlasSnapshotNotFoundError    the cluster has no completed snapshot to restore
     AtlasInputError (fail)        a value given by the user is not allowed; nothing was sent
+    +-- AtlasClusterKindError (fail)  the operation does not exist for this kind of cluster (flex)
     AtlasDownloadError            a snapshot download failed
     +-- CorruptDownloadError      the bytes are not a whole, valid archive of the right length
     +-- AtlasDestinationError     the destination cannot be created or written
@@ -204,6 +205,14 @@ class AtlasSnapshotNotFoundError(AirflowException):
 
 class AtlasInputError(AirflowFailException, ValueError):
     """A value given by the user breaks a rule of the Atlas API; raised before any request is sent."""
+
+
+class AtlasClusterKindError(AtlasInputError):
+    """
+    The operation does not exist for this kind of cluster, such as cancelling a flex restore job.
+
+    Raised before the operation's request is sent; a retry cannot help.
+    """
 
 
 class AtlasDownloadError(AirflowException):

@@ -113,6 +113,8 @@ def redact_delivery_urls(job: dict[str, Any]) -> dict[str, Any]:
         redacted["deliveryUrl"] = [REDACTED_URL for _ in urls]
     elif isinstance(urls, str) and urls:
         redacted["deliveryUrl"] = REDACTED_URL
+    if isinstance(job.get("snapshotUrl"), str) and job["snapshotUrl"]:
+        redacted["snapshotUrl"] = REDACTED_URL  # a flex job's download link
     components = job.get("components")
     if isinstance(components, list):
         redacted["components"] = [_without_links(c) if isinstance(c, dict) else c for c in components]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from airflow_provider_atlas_restore.api.flex_endpoints import FlexBackupRequests
 from airflow_provider_atlas_restore.api.validation import (
     API_VERSIONS,
     MAX_ITEMS_PER_PAGE,
@@ -23,13 +24,13 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_int_range,
     validate_object_id,
 )
+from airflow_provider_atlas_restore.api.validation import DEFAULT_ITEMS_PER_PAGE as DEFAULT_ITEMS_PER_PAGE
 
 MEDIA_TYPE_V2 = "application/vnd.atlas.2023-01-01+json"
 MEDIA_TYPE_V1 = "application/json"
 #: The v2 resource version asked for where 2023-01-01 is sunset (the cluster and its backup
 #: schedule, ``x-sunset: 2027-07-01`` in the spec): both answer this version too.
 MEDIA_TYPE_V2_2024_08_05 = "application/vnd.atlas.2024-08-05+json"
-DEFAULT_ITEMS_PER_PAGE = 500
 
 
 def _flag(value: bool) -> str:
@@ -77,9 +78,11 @@ def _snapshots_suffix(sharded: bool) -> str:
     return "/backup/snapshots/shardedClusters" if sharded else "/backup/snapshots"
 
 
-class AtlasRequests:
+class AtlasRequests(FlexBackupRequests):
     """
     Builds validated requests for one version of the Atlas Administration API.
+
+    The flex-cluster backup requests come from :class:`~.flex_endpoints.FlexBackupRequests`.
 
     :param api_version: ``v2`` (default) or the deprecated ``v1.0``.
     """

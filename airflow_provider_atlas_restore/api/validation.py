@@ -12,8 +12,12 @@ CLUSTER_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*$")
 #: A private endpoint id as the spec types ``privateDownloadDeliveryUrls[].endpointId``.
 PRIVATE_ENDPOINT_ID_PATTERN = re.compile(r"^vpce-[0-9a-f]{17}$")
 MAX_ITEMS_PER_PAGE = 500
+#: Items per page asked for when none is given: the most a page holds.
+DEFAULT_ITEMS_PER_PAGE = 500
 API_VERSIONS = ("v2", "v1.0")
 DELIVERY_TYPES = ("automated", "download", "pointInTime")
+#: The ``cluster_type`` values (see :mod:`~airflow_provider_atlas_restore.models.cluster_kind`).
+CLUSTER_TYPES = ("auto", "dedicated", "flex")
 
 
 def validate_object_id(value: Any, parameter: str) -> str:
@@ -134,3 +138,18 @@ def validate_private_endpoint_id(value: Any, parameter: str = "private_endpoint_
             "hexadecimal characters (pattern ^vpce-[0-9a-f]{17}$), for example 'vpce-3bf78b0ddee411ba1'."
         )
     return value
+
+
+def validate_cluster_type(value: Any, parameter: str = "cluster_type") -> str:
+    """
+    Return ``value`` when it is ``"auto"``, ``"dedicated"`` or ``"flex"``.
+
+    :param value: the cluster type to check; ``"auto"`` asks Atlas which kind the cluster is.
+    :param parameter: the parameter name, for the error message.
+    """
+    if value not in CLUSTER_TYPES:
+        raise AtlasInputError(
+            f"{parameter}={value!r} is not allowed: it must be 'auto' (ask Atlas whether the cluster is "
+            "dedicated or flex), 'dedicated' or 'flex'."
+        )
+    return str(value)

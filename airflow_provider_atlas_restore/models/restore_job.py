@@ -12,6 +12,8 @@ from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
 # Integer timestamps above this are milliseconds since the epoch, not seconds (year 5138 in seconds).
 _MILLISECONDS_THRESHOLD = 100_000_000_000
+#: The ``status`` values of a flex restore job (dedicated jobs send none), upper case.
+FLEX_JOB_STATUSES = ("PENDING", "QUEUED", "RUNNING", "COMPLETED", "FAILED")
 
 
 class RestoreJobState(str, enum.Enum):
@@ -103,7 +105,12 @@ class RestoreComponent:
 @dataclass(frozen=True)
 class RestoreJob:
     """
-    A typed view of one restore job; ``raw`` keeps every field Atlas sent, known or not.
+    A typed view of one restore job, dedicated or flex; ``raw`` keeps every field Atlas sent, known or not.
+
+    A flex job (``/flexClusters/{name}/backup/restoreJobs``) is told by its ``status`` field, which
+    dedicated jobs do not send: its ``restoreFinishedDate``, ``expirationDate``, ``snapshotUrl``,
+    ``targetDeploymentItemName`` and ``targetProjectId`` stand where a dedicated job has
+    ``finishedAt``, ``expiresAt``, ``deliveryUrl``, ``targetClusterName`` and ``targetGroupId``.
 
     :param raw: the job as Atlas returned it.
     """
@@ -122,10 +129,45 @@ class RestoreJob:
         return value if isinstance(value, str) else None
 
     @property
+    def is_flex(self) -> bool:
+        """Return whether this is a flex cluster's job: it has a ``status`` (dedicated jobs have none)."""
+        status = self.raw.get("status")
+        return isinstance(status, str) and bool(status)
+
+    @property
+    def status(self) -> str | None:
+        """Return a flex job's ``status`` in upper case (``PENDING`` ... ``COMPLETED``), else ``None``."""
+        return str(self.raw["status"]).upper() if self.is_flex else None
+
+    @property
     def delivery_type(self) -> str | None:
-        """Return ``download``, ``automated`` or ``pointInTime``."""
+        """Return ``download``, ``automated`` or ``pointInTime``; a flex job's ``RESTORE`` or ``DOWNLOAD``."""
         value = self.raw.get("deliveryType")
         return value if isinstance(value, str) else None
+
+    @property
+    def is_download(self) -> bool:
+        """Return whether the job makes download links: a dedicated ``download``, a flex ``DOWNLOAD``."""
+        kind = self.delivery_type
+        return kind == "download" or (self.is_flex and kind is not None and kind.upper() == "DOWNLOAD")
+
+    @property
+    def target_cluster_name(self) -> str | None:
+        """Return the cluster restored into: ``targetClusterName``, or a flex job's ``targetDeploymentItemName``."""
+        for key in ("targetClusterName", "targetDeploymentItemName"):
+            value = self.raw.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    @property
+    def target_group_id(self) -> str | None:
+        """Return the target's project: ``targetGroupId``, or a flex job's ``targetProjectId``."""
+        for key in ("targetGroupId", "targetProjectId"):
+            value = self.raw.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
 
     @property
     def snapshot_id(self) -> str | None:
@@ -135,8 +177,8 @@ class RestoreJob:
 
     @property
     def delivery_urls(self) -> list[str]:
-        """Return the download links (secret bearer links); empty until the download is ready."""
-        return _as_url_list(self.raw.get("deliveryUrl"))
+        """Return the download links (secret bearer links), a flex job's ``snapshotUrl`` too; empty until ready."""
+        return _as_url_list(self.raw.get("deliveryUrl")) + _as_url_list(self.raw.get("snapshotUrl"))
 
     @property
     def components(self) -> list[RestoreComponent]:
@@ -159,17 +201,21 @@ class RestoreJob:
 
     @property
     def expires_at(self) -> datetime | None:
-        """Return when the download links expire."""
-        return parse_timestamp(self.raw.get("expiresAt"))
+        """Return when the download links expire: ``expiresAt``, or a flex job's ``expirationDate``."""
+        return parse_timestamp(self.raw.get("expiresAt")) or parse_timestamp(self.raw.get("expirationDate"))
 
     @property
     def finished_at(self) -> datetime | None:
-        """Return when an automated or point-in-time restore finished."""
-        return parse_timestamp(self.raw.get("finishedAt"))
+        """Return when a restore finished: ``finishedAt``, or a flex job's ``restoreFinishedDate``."""
+        return parse_timestamp(self.raw.get("finishedAt")) or parse_timestamp(
+            self.raw.get("restoreFinishedDate")
+        )
 
     @property
     def state(self) -> RestoreJobState:
-        """Return the state derived from the flags, ``finishedAt``, ``deliveryUrl`` and ``components``."""
+        """Return the state derived from the flags, ``finishedAt``, ``deliveryUrl`` and ``components``; a flex job's from ``status``."""
+        if self.is_flex:
+            return _flex_state(self.status, download=self.is_download)
         if _as_flag(self.raw.get("cancelled")):
             return RestoreJobState.CANCELLED
         if _as_flag(self.raw.get("failed")):
@@ -195,6 +241,15 @@ class RestoreJob:
         return self.state is RestoreJobState.EXPIRED or (expires_at is not None and expires_at <= now)
 
 
+def _flex_state(status: str | None, *, download: bool) -> RestoreJobState:
+    """Return the state of a flex job's ``status``: ``COMPLETED`` is ready or finished, ``FAILED`` failed."""
+    if status == "COMPLETED":
+        return RestoreJobState.READY if download else RestoreJobState.FINISHED
+    if status == "FAILED":
+        return RestoreJobState.FAILED
+    return RestoreJobState.PENDING  # PENDING, QUEUED, RUNNING, and any status Atlas adds later
+
+
 def _private_links(holder: Mapping[str, Any]) -> Iterator[str]:
     entries = holder.get("privateDownloadDeliveryUrls")
     if not isinstance(entries, list):
@@ -209,8 +264,9 @@ def secret_links(job: Mapping[str, Any]) -> Iterator[str]:
     """
     Yield every secret download link of a restore job as Atlas returned it.
 
-    That is each ``deliveryUrl``, each ``components[].downloadUrl`` and every
-    ``privateDownloadDeliveryUrls[].deliveryUrl``, at the top level and in ``components[]``.
+    That is each ``deliveryUrl`` (and a flex job's ``snapshotUrl``), each
+    ``components[].downloadUrl`` and every ``privateDownloadDeliveryUrls[].deliveryUrl``, at the
+    top level and in ``components[]``.
     Masking registers what it yields; a test holds redaction to the same fields.
 
     :param job: a restore job as Atlas returned it.

@@ -13,8 +13,35 @@ from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
 FALLBACK_SNAPSHOT_TYPE = "fallback"
 
 
+#: Where a snapshot says when it was taken: ``createdAt`` (dedicated), else a flex snapshot's times.
+_TAKEN_FIELDS = ("createdAt", "startTime", "scheduledTime", "finishTime")
+
+
+def snapshot_taken_at(snapshot: Mapping[str, Any]) -> datetime | None:
+    """
+    Return when a snapshot was taken: ``createdAt``, else a flex snapshot's ``startTime``, ``scheduledTime`` or ``finishTime``.
+
+    :param snapshot: a snapshot as Atlas listed it, dedicated or flex.
+    """
+    for key in _TAKEN_FIELDS:
+        moment = parse_timestamp(snapshot.get(key))
+        if moment is not None:
+            return moment
+    return None
+
+
+def _taken_text(snapshot: Mapping[str, Any]) -> Any:
+    return next((snapshot[key] for key in _TAKEN_FIELDS if snapshot.get(key)), None)
+
+
+def _is_completed(snapshot: Mapping[str, Any]) -> bool:
+    """Return whether the snapshot is complete: ``completed`` (dedicated) or ``COMPLETED`` (flex)."""
+    status = snapshot.get("status")
+    return isinstance(status, str) and status.lower() == "completed"
+
+
 def _taken(snapshot: Mapping[str, Any]) -> datetime:
-    return parse_timestamp(snapshot.get("createdAt")) or datetime.min.replace(tzinfo=timezone.utc)
+    return snapshot_taken_at(snapshot) or datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _is_fallback(snapshot: Mapping[str, Any]) -> bool:
@@ -22,7 +49,7 @@ def _is_fallback(snapshot: Mapping[str, Any]) -> bool:
 
 
 def _named(snapshots: Sequence[Mapping[str, Any]]) -> str:
-    return ", ".join(f"{snapshot.get('id')} (taken {snapshot.get('createdAt')})" for snapshot in snapshots)
+    return ", ".join(f"{snapshot.get('id')} (taken {_taken_text(snapshot)})" for snapshot in snapshots)
 
 
 @dataclass(frozen=True)
@@ -53,7 +80,9 @@ class SnapshotChoice:
             why = "the newest completed snapshot, fallback ones allowed (allow_fallback_snapshot=True)"
         else:
             kind, why = "snapshot", "the newest completed non-fallback snapshot"
-        sentence = f"Chose {kind} {chosen.get('id')} of cluster {cluster_name}, taken {chosen.get('createdAt')}: {why}"
+        sentence = (
+            f"Chose {kind} {chosen.get('id')} of cluster {cluster_name}, taken {_taken_text(chosen)}: {why}"
+        )
         if self.skipped_fallback:
             plural = "s" if len(self.skipped_fallback) > 1 else ""
             sentence += (
@@ -89,13 +118,15 @@ def choose_latest_snapshot(
     Return the newest completed snapshot, passing over fallback snapshots unless ``allow_fallback``.
 
     Queued, in-progress and failed snapshots never qualify, nor those without a readable
-    ``createdAt``.
+    time taken (``createdAt``; a flex snapshot's ``startTime``, ``scheduledTime`` or
+    ``finishTime``). The list's order is never relied on: dedicated clusters list newest first,
+    flex clusters oldest first.
 
-    :param snapshots: snapshots as Atlas lists them (any order).
+    :param snapshots: snapshots as Atlas lists them (any order), dedicated or flex.
     :param allow_fallback: let a ``snapshotType: fallback`` snapshot be chosen.
     """
     completed = sorted(
-        (s for s in snapshots if s.get("status") == "completed" and parse_timestamp(s.get("createdAt"))),
+        (s for s in snapshots if _is_completed(s) and snapshot_taken_at(s) is not None),
         key=_taken,
         reverse=True,
     )

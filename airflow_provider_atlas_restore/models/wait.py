@@ -4,7 +4,8 @@ Whether a restore job is done, failed or still pending: the rules the sensor and
 A download job is done when its links are there (``deliveryUrl`` non-empty and, on a sharded
 cluster, every ``components[].downloadUrl``); an automated or point-in-time job when
 ``finishedAt`` is set. Failed, cancelled and expired jobs, and downloads whose ``expiresAt`` has
-passed, will never get there.
+passed, will never get there. A flex cluster's job says where it is in ``status``: ``COMPLETED``
+is done, ``FAILED`` failed, anything else pending.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def evaluate_restore_job(
     if state.is_failure:
         return WaitOutcome(WaitStatus.FAILED, state, f"{what} is {state.value}: it will never be ready.")
     expires_at = view.expires_at
-    if expires_at is not None and expires_at <= now and view.delivery_type == "download":
+    if expires_at is not None and expires_at <= now and view.is_download:
         return WaitOutcome(
             WaitStatus.FAILED,
             RestoreJobState.EXPIRED,
@@ -69,8 +70,10 @@ def evaluate_restore_job(
         )
     if state.is_success:
         return WaitOutcome(WaitStatus.DONE, state, f"{what} is {state.value}.")
-    waiting_for = "download links" if view.delivery_type == "download" else "the restore to finish"
+    waiting_for = "download links" if view.is_download else "the restore to finish"
+    if view.is_flex:
+        waiting_for += f" (status {view.status})"
     ready_parts = sum(1 for component in view.components if component.download_url)
-    if view.components and view.delivery_type == "download":
+    if view.components and view.is_download:
         waiting_for += f" ({ready_parts} of {len(view.components)} replica sets ready)"
     return WaitOutcome(WaitStatus.PENDING, state, f"{what} is {state.value}, waiting for {waiting_for}.")

@@ -35,7 +35,8 @@ def test_recorded_answer_is_parsed_or_raises_a_clear_error(atlas_connection, req
     body = answer["body"]
     if answer["status"] >= 400:
         with pytest.raises(AtlasApiError) as caught:
-            hook.get_restore_job(CLUSTER, JOB_ID)
+            # The dedicated route as told: with "auto", the flex error would switch to the flex API.
+            hook.get_restore_job(CLUSTER, JOB_ID, cluster_type="dedicated")
         assert caught.value.status == answer["status"]
         assert caught.value.error_code == body.get("errorCode")
         assert body["detail"] in str(caught.value)
