@@ -14,17 +14,15 @@ from airflow_provider_atlas_restore.download.file_names import name_flex_snapsho
 from airflow_provider_atlas_restore.download.snapshot_files import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.masking import mask_link
-from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind
+from airflow_provider_atlas_restore.models.cluster_kind import NON_FLEX_CLUSTER_IN_FLEX_API, ClusterKind
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-__all__ = ["LATEST", "NON_FLEX_IN_FLEX_API", "FlexSnapshotLinks"]
+__all__ = ["LATEST", "FlexSnapshotLinks"]
 
 #: The ``snapshot_id`` that means the newest completed flex snapshot.
 LATEST = "latest"
-#: The error code of the flex API asked about a dedicated cluster.
-NON_FLEX_IN_FLEX_API = "CANNOT_USE_NON_FLEX_CLUSTER_IN_FLEX_API"
 _OBJECT_ID = re.compile(r"^[a-f0-9]{24}$")
 
 
@@ -109,9 +107,9 @@ class FlexSnapshotLinks:
         try:
             answer = self.hook.download_flex_snapshot(self.cluster_name, snapshot_id, self.group_id)
         except AtlasApiError as error:
-            if error.error_code == NON_FLEX_IN_FLEX_API:
+            if error.error_code == NON_FLEX_CLUSTER_IN_FLEX_API:
                 raise AirflowFailException(
-                    f"Cluster {self.cluster_name} is not a flex cluster (Atlas: {NON_FLEX_IN_FLEX_API}): "
+                    f"Cluster {self.cluster_name} is not a flex cluster (Atlas: {NON_FLEX_CLUSTER_IN_FLEX_API}): "
                     "snapshot_id downloads a flex snapshot. For a dedicated cluster give the "
                     "restore_job_id of a download restore job instead."
                 ) from None
@@ -128,7 +126,6 @@ class FlexSnapshotLinks:
                 detail=f"the answer for {where} has no snapshotUrl to download. Nothing was downloaded",
             )
         job_id = answer.get("id")
-        self.log.info("Atlas prepared the download of %s (a link valid for 4 hours)", where)
         return name_flex_snapshot_file(
             url,
             snapshot_id=snapshot_id,

@@ -15,16 +15,14 @@ from airflow_provider_atlas_restore.download.snapshot_files import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasDownloadError, AtlasInputError
 from airflow_provider_atlas_restore.masking import REDACTED_URL, is_usable_link, mask_links_in
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
+from airflow_provider_atlas_restore.models.cluster_kind import FLEX_CLUSTER_IN_CLUSTER_API, ClusterKind
 from airflow_provider_atlas_restore.models.restore_job import with_private_links
 from airflow_provider_atlas_restore.models.result import parse_xcom_text
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-__all__ = ["FLEX_IN_CLUSTER_API", "RestoreJobLinks", "read_restore_job"]
-
-#: The error code of the cluster API asked about a flex cluster.
-FLEX_IN_CLUSTER_API = "CANNOT_USE_FLEX_CLUSTER_IN_CLUSTER_API"
+__all__ = ["RestoreJobLinks", "read_restore_job"]
 
 
 def _has_links(job: RestoreJobResult) -> bool:
@@ -87,6 +85,7 @@ class RestoreJobLinks:
     :param private_endpoint: the private endpoint to download through, or ``None``.
     :param file_name_template: the task's ``file_name_template``.
     :param now: the current time, to judge the links' expiry.
+    :param cluster_type: ``"auto"`` or ``"dedicated"``: how the hook reads the job.
     """
 
     def __init__(
@@ -101,6 +100,7 @@ class RestoreJobLinks:
         private_endpoint: str | None,
         file_name_template: str | None,
         now: datetime,
+        cluster_type: str = "auto",
     ) -> None:
         self.hook = hook
         self.log = log
@@ -111,6 +111,7 @@ class RestoreJobLinks:
         self.private_endpoint = private_endpoint
         self.file_name_template = file_name_template
         self.now = now
+        self.cluster_type = cluster_type
         self._source: tuple[str | None, str | None, str | None] = (restore_job_id, cluster_name, group_id)
 
     def links(self) -> list[DownloadLink]:
@@ -169,16 +170,22 @@ class RestoreJobLinks:
         if group_id:
             validate_object_id(group_id, "group_id")
         where = f"Restore job {job_id} of cluster {cluster_name}"
+        flex = AirflowFailException(
+            f"Cluster {cluster_name} is a flex cluster: flex clusters have no download restore jobs, so "
+            f"{where} cannot be downloaded. Download a flex snapshot with snapshot_id (an id or "
+            "'latest') and cluster_name instead."
+        )
         try:
-            raw = self.hook.get_restore_job(cluster_name, job_id, group_id)
+            raw = self.hook.get_restore_job(cluster_name, job_id, group_id, cluster_type=self.cluster_type)
         except AtlasApiError as error:
-            if error.error_code == FLEX_IN_CLUSTER_API:
-                raise AirflowFailException(
-                    f"Cluster {cluster_name} is a flex cluster: flex clusters have no download restore "
-                    f"jobs, so {where} cannot be downloaded. Download a flex snapshot with snapshot_id "
-                    "(an id or 'latest') and cluster_name instead."
-                ) from None
+            if error.error_code == FLEX_CLUSTER_IN_CLUSTER_API:
+                raise flex from None
             raise
+        if (
+            self.hook.known_cluster_kind(cluster_name, self.hook.resolve_group_id(group_id))
+            is ClusterKind.FLEX
+        ):
+            raise flex  # "auto" found a flex cluster, and read its (restore, never download) job
         # The id asked for is kept, not the one the server echoed.
         ids = {"restore_job_id": job_id, "cluster_name": cluster_name, "group_id": group_id}
         job = RestoreJobResult.from_job(raw, **ids)

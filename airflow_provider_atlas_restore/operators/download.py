@@ -334,6 +334,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             private_endpoint=self._private_endpoint(hook),
             file_name_template=self.file_name_template,
             now=_utcnow(),
+            cluster_type=validate_cluster_type(self.cluster_type),
         )
 
     def _download(

@@ -55,9 +55,11 @@ def test_a_link_refused_after_a_cut_is_renewed_and_the_download_resumes_where_it
 
 def test_a_refused_link_with_nothing_to_renew_it_fails_naming_the_status_and_leaves_nothing(tmp_path):
     payload = make_archive(50_000)
-    with FileServer(payload, statuses=[410]) as server:
-        with pytest.raises(AtlasDownloadError, match="HTTP 410") as raised:
-            downloader().download(DownloadLink(url=server.url, file_name=NAME), prepared(tmp_path))
+    with (
+        FileServer(payload, statuses=[410]) as server,
+        pytest.raises(AtlasDownloadError, match="HTTP 410") as raised,
+    ):
+        downloader().download(DownloadLink(url=server.url, file_name=NAME), prepared(tmp_path))
     assert server.secret not in str(raised.value)
     assert list(tmp_path.iterdir()) == []
 
@@ -80,9 +82,8 @@ def test_renewal_stops_when_every_fresh_link_is_refused_too(tmp_path):
 
 def test_a_source_without_a_fresh_link_lets_the_refusal_fail_the_download(tmp_path):
     payload = make_archive(50_000)
-    with FileServer(payload, statuses=[404]) as server:
-        with pytest.raises(AtlasDownloadError, match="HTTP 404"):
-            downloader().download(
-                DownloadLink(url=server.url, file_name=NAME), prepared(tmp_path), lambda old: None
-            )
+    with FileServer(payload, statuses=[404]) as server, pytest.raises(AtlasDownloadError, match="HTTP 404"):
+        downloader().download(
+            DownloadLink(url=server.url, file_name=NAME), prepared(tmp_path), lambda old: None
+        )
     assert list(tmp_path.iterdir()) == []
