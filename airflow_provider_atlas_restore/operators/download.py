@@ -12,6 +12,8 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_cluster_type,
+    validate_conn_id,
+    validate_group_id_or_default,
     validate_int_range,
     validate_object_id,
     validate_private_endpoint_id,
@@ -66,13 +68,17 @@ def _check_inputs(
     snapshot_id: Any,
     cluster_type: Any,
     private_endpoint_id: Any,
+    group_id: Any,
+    atlas_conn_id: Any,
     rendered: bool,
 ) -> None:
     """
     Refuse a combination of inputs that names no download, or two kinds at once; values too once ``rendered``.
 
     A dedicated cluster's download is a restore job (``restore_job``, or ``restore_job_id`` and
-    ``cluster_name``); a flex cluster's is a snapshot (``snapshot_id`` and ``cluster_name``).
+    ``cluster_name``); a flex cluster's is a snapshot (``snapshot_id`` and ``cluster_name``). Once
+    ``rendered``, a flex download's values are checked too (a restore job's are checked where it
+    is read, as before).
     """
     if rendered or not _is_template(cluster_type):
         cluster_type = validate_cluster_type(cluster_type)
@@ -105,6 +111,8 @@ def _check_inputs(
             validate_object_id(snapshot_id, "snapshot_id")
         if rendered:
             validate_cluster_name(cluster_name)
+            validate_group_id_or_default(group_id)
+            validate_conn_id(atlas_conn_id)
     elif cluster_type == "flex":
         raise AtlasInputError(
             "cluster_type='flex' with a restore job: flex clusters have no download restore jobs; a flex "
@@ -303,6 +311,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             snapshot_id=self.snapshot_id,
             cluster_type=self.cluster_type,
             private_endpoint_id=self.private_endpoint_id,
+            group_id=self.group_id,
+            atlas_conn_id=self.atlas_conn_id,
             rendered=rendered,
         )
 
@@ -311,13 +321,11 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         if self.snapshot_id:
             from airflow_provider_atlas_restore.download.flex_snapshot_links import FlexSnapshotLinks
 
-            if self.group_id:
-                validate_object_id(self.group_id, "group_id")
             return FlexSnapshotLinks(
                 hook,
                 self.log,
                 cluster_name=validate_cluster_name(self.cluster_name),
-                group_id=self.group_id or None,
+                group_id=validate_group_id_or_default(self.group_id),
                 snapshot_id=self.snapshot_id,
                 cluster_type=validate_cluster_type(self.cluster_type),
                 file_name_template=self.file_name_template,

@@ -9,13 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_atlas_restore.exceptions import AtlasSnapshotNotFoundError
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.testing import AtlasEmulator
 from airflow_provider_atlas_restore.testing.dag_runs import DagRunResult, run_dag
 from tests.conftest import TEST_DAGS
 from tests.download_fixtures import served_sha256
-from tests.operators.download_helpers import CLUSTER, CONN_ID, ready_job
+from tests.operators.download_helpers import CLUSTER, CONN_ID, ready_job, run
 
 FLEX = "Flex0"
 FLEX_DAG = "test_atlas_download_flex_snapshot"
@@ -183,3 +186,65 @@ def test_a_flex_snapshot_of_a_dedicated_cluster_fails_before_any_download(
     assert "is a dedicated cluster" in log_text()
     assert answered(emu, "download_flex_snapshot") == 0
     assert os.listdir(tmp_path / "files") == []
+
+
+def test_a_snapshot_url_that_expires_while_the_task_waits_to_resume_is_asked_for_again(
+    emu, group_id, connect, flex_cluster, tmp_path
+):
+    size = 400_000
+    snapshot = emu.add_flex_snapshot(group_id, flex_cluster, size_bytes=size)
+    emu.faults.add(route="flex_snapshot_file", kind="cut", after_bytes=size // 2, count=1)
+    operator = AtlasDownloadSnapshotOperator(
+        task_id="download",
+        destination=str(tmp_path),
+        snapshot_id=snapshot["id"],
+        cluster_name=flex_cluster,
+        cluster_type="flex",
+        atlas_conn_id=CONN_ID,
+    )
+    # The wait before the resume outlasts the link's four hours on the emulator clock.
+    operator.sleep = lambda seconds: emu.clock.advance(4 * 3600 + 1)
+    [written] = operator.execute(context={})  # type: ignore[arg-type]
+    assert emu.stats.count(route="flex_snapshot_file", status=410) == 1  # the expired link
+    assert answered(emu, "download_flex_snapshot") == 2
+    assert detections(emu) == 0  # cluster_type="flex": no request to tell the kind
+    assert (written["bytes"], written["sha256"]) == served(emu, group_id, snapshot["id"])
+
+
+def test_a_restore_job_id_on_a_flex_cluster_fails_saying_to_give_snapshot_id(
+    emu, group_id, connect, flex_cluster, tmp_path
+):
+    job = emu.add_flex_restore_job(group_id, flex_cluster)
+    with pytest.raises(AirflowFailException, match=r"is a flex cluster.*snapshot_id"):
+        run(tmp_path, restore_job_id=job["id"], cluster_name=flex_cluster)
+    assert os.listdir(tmp_path) == []
+
+
+def test_cluster_type_flex_on_a_dedicated_cluster_fails_with_what_to_give_instead(
+    emu, group_id, connect, tmp_path
+):
+    snapshot = emu.add_snapshot(group_id, CLUSTER)
+    with pytest.raises(AirflowFailException, match=r"not a flex cluster.*restore_job_id"):
+        run(tmp_path, snapshot_id=snapshot["id"], cluster_name=CLUSTER, cluster_type="flex")
+    assert emu.stats.count(route="flex_snapshot_file") == 0
+    assert os.listdir(tmp_path) == []
+
+
+def test_latest_with_no_completed_flex_snapshot_fails_before_any_download(
+    emu, group_id, connect, flex_cluster, tmp_path
+):
+    emu.add_flex_snapshot(group_id, flex_cluster, status="RUNNING")
+    with pytest.raises(AtlasSnapshotNotFoundError):
+        run(tmp_path, snapshot_id="latest", cluster_name=flex_cluster)
+    assert answered(emu, "download_flex_snapshot") == 0
+    assert os.listdir(tmp_path) == []
+
+
+def test_skip_if_same_keeps_a_flex_snapshot_already_downloaded(
+    emu, group_id, connect, flex_cluster, tmp_path
+):
+    snapshot = emu.add_flex_snapshot(group_id, flex_cluster, size_bytes=100_000)
+    [first] = run(tmp_path, snapshot_id=snapshot["id"], cluster_name=flex_cluster)
+    [again] = run(tmp_path, snapshot_id=snapshot["id"], cluster_name=flex_cluster, if_exists="skip_if_same")
+    assert again == {**first, "kept": True}
+    assert emu.stats.count(route="flex_snapshot_file") == 1
