@@ -171,13 +171,27 @@ class AtlasAsyncClient:
                 decoder.feed(chunk, body)
             return Answer(response.status_code, response.headers, decoder.finish(body))
 
-    async def get_restore_job(self, group_id: str, cluster_name: str, restore_job_id: str) -> dict[str, Any]:
+    async def get_object(self, request: ApiRequest) -> dict[str, Any]:
         """
-        Return one restore job.
+        Send a read of one resource and return it, or raise ``AtlasResponseError`` when it is not a JSON object.
+
+        :param request: a request built by :class:`~airflow_provider_atlas_restore.api.endpoints.AtlasRequests`.
+        """
+        return expect_mapping(request, 200, await self.run(request))
+
+    async def get_restore_job(
+        self, group_id: str, cluster_name: str, restore_job_id: str, *, cluster_kind: str = "dedicated"
+    ) -> dict[str, Any]:
+        """
+        Return one restore job, of a dedicated cluster or (``cluster_kind="flex"``) a flex one.
 
         :param group_id: the project id.
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
+        :param cluster_kind: ``"dedicated"`` or ``"flex"``, as the task found it (no detection here).
         """
-        request = self.api.get_restore_job_request(group_id, cluster_name, restore_job_id)
-        return expect_mapping(request, 200, await self.run(request))
+        if cluster_kind == "flex":
+            request = self.api.get_flex_restore_job_request(group_id, cluster_name, restore_job_id)
+        else:
+            request = self.api.get_restore_job_request(group_id, cluster_name, restore_job_id)
+        return await self.get_object(request)

@@ -58,6 +58,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         *,
         created_since: datetime,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> list[dict[str, Any]]:
         """
         Return the cluster's restore jobs of the same request as ``spec`` created since a moment, newest first.
@@ -79,8 +80,12 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param created_since: the earliest creation time (aware) of a job to return.
         :param any_snapshot: match a job of any snapshot, for a request of the newest snapshot
             (``"latest"``), which may be a newer one by now.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job matches an
+            ``automated`` spec of the same snapshot and target).
         """
-        listing = self.iter_restore_jobs(cluster_name, group_id, page_size=_FIND_PAGE_SIZE)
+        listing = self.iter_restore_jobs(
+            cluster_name, group_id, page_size=_FIND_PAGE_SIZE, cluster_type=cluster_type
+        )
         found: list[dict[str, Any]] = []
         older_in_a_row = 0
         for job in listing:
@@ -111,6 +116,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         *,
         created_since: datetime,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> tuple[dict[str, Any], WaitOutcome] | None:
         """
         Return the newest job of :meth:`find_restore_jobs` still pending or done, read afresh, and its verdict; or ``None``.
@@ -123,12 +129,18 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
         :param created_since: the earliest creation time (aware) of a job to adopt.
         :param any_snapshot: adopt a job of any snapshot (a request of the newest snapshot).
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
         """
         group = self.resolve_group_id(group_id)
         for candidate in self.find_restore_jobs(
-            cluster_name, spec, group, created_since=created_since, any_snapshot=any_snapshot
+            cluster_name,
+            spec,
+            group,
+            created_since=created_since,
+            any_snapshot=any_snapshot,
+            cluster_type=cluster_type,
         ):
-            job = self.get_restore_job(cluster_name, str(candidate["id"]), group)
+            job = self.get_restore_job(cluster_name, str(candidate["id"]), group, cluster_type=cluster_type)
             outcome = evaluate_restore_job(job, cluster_name=cluster_name, now=datetime.now(timezone.utc))
             if outcome.status is not WaitStatus.FAILED:
                 return job, outcome
@@ -143,6 +155,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         try_number: object,
         dag_run_started: object,
         any_snapshot: bool = False,
+        cluster_type: str = "auto",
     ) -> dict[str, Any] | None:
         """
         Return the job an earlier try of a task instance started for ``spec``, to adopt; ``None`` on a first try or when there is none.
@@ -157,12 +170,18 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param try_number: the task instance's ``try_number``.
         :param dag_run_started: when its DAG run began.
         :param any_snapshot: adopt a job of any snapshot (a request of the newest snapshot).
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"``.
         """
         since = earliest_start_of_earlier_tries(try_number, dag_run_started)
         if since is None:
             return None
         found = self.find_restore_job_to_adopt(
-            cluster_name, spec, group_id, created_since=since, any_snapshot=any_snapshot
+            cluster_name,
+            spec,
+            group_id,
+            created_since=since,
+            any_snapshot=any_snapshot,
+            cluster_type=cluster_type,
         )
         if found is None:
             return None
@@ -186,6 +205,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         poll_interval: float,
         timeout: float,
         sleep: Callable[[float], None] = time.sleep,
+        cluster_type: str = "auto",
     ) -> tuple[WaitOutcome, dict[str, Any] | None]:
         """
         Look at a restore job every ``poll_interval`` seconds until it is done or failed, or ``timeout`` has passed.
@@ -204,6 +224,8 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param poll_interval: seconds between two looks.
         :param timeout: seconds after which to stop looking.
         :param sleep: how to wait between two looks.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job is done at
+            ``COMPLETED``, failed at ``FAILED``).
         """
         group = self.resolve_group_id(group_id)
         started = time.monotonic()
@@ -215,7 +237,7 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         job: dict[str, Any] | None = None
         while True:
             try:
-                job = self.get_restore_job(cluster_name, restore_job_id, group)
+                job = self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
             except AtlasApiError as error:
                 if not is_retryable(error):
                     raise
@@ -240,7 +262,12 @@ class RestoreJobWaitOperations(RestoreJobOperations):
             sleep(min(poll_interval, left))
 
     def cancel_restore_job_if_pending(
-        self, cluster_name: str, restore_job_id: str, group_id: str | None = None
+        self,
+        cluster_name: str,
+        restore_job_id: str,
+        group_id: str | None = None,
+        *,
+        cluster_type: str = "auto",
     ) -> RestoreJobState:
         """
         Cancel a restore job if it is still pending; return the state it was found in.
@@ -248,11 +275,13 @@ class RestoreJobWaitOperations(RestoreJobOperations):
         :param cluster_name: the cluster name.
         :param restore_job_id: the restore job id.
         :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param cluster_type: ``"auto"``, ``"dedicated"`` or ``"flex"`` (a flex job is refused).
         """
         group = self.resolve_group_id(group_id)
-        state = RestoreJob.from_api(self.get_restore_job(cluster_name, restore_job_id, group)).state
+        job = self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
+        state = RestoreJob.from_api(job).state
         if state is RestoreJobState.PENDING:
-            self.cancel_restore_job(cluster_name, restore_job_id, group)
+            self.cancel_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
         return state
 
 
@@ -282,6 +311,15 @@ def same_request(job: Mapping[str, Any], spec: RestoreJobSpec, *, any_snapshot: 
     :param spec: the request.
     :param any_snapshot: whether a job of any snapshot matches.
     """
+    view = RestoreJob.from_api(job)
+    if view.is_flex:  # always a restore into a target: the spec's automated restore
+        if spec.delivery_type != "automated" or view.is_download:
+            return False
+        if spec.snapshot_id is not None and not any_snapshot and view.snapshot_id != spec.snapshot_id:
+            return False
+        return view.target_cluster_name == spec.target_cluster_name and (
+            spec.target_group_id is None or view.target_group_id == spec.target_group_id
+        )
     if job.get("deliveryType") != spec.delivery_type:
         return False
     if spec.snapshot_id is not None and not any_snapshot and job.get("snapshotId") != spec.snapshot_id:

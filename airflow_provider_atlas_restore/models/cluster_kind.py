@@ -57,7 +57,14 @@ def _is_flex_region(region: Mapping[str, Any]) -> bool:
     """Return whether one ``regionConfigs[]`` entry shows a flex host (``FLEX`` provider or tier)."""
     if region.get("providerName") == "FLEX":
         return True
-    for key in ("electableSpecs", "readOnlySpecs", "analyticsSpecs"):
+    for key in (
+        "electableSpecs",
+        "effectiveElectableSpecs",
+        "readOnlySpecs",
+        "effectiveReadOnlySpecs",
+        "analyticsSpecs",
+        "effectiveAnalyticsSpecs",
+    ):
         specs = region.get(key)
         if not isinstance(specs, Mapping):
             continue

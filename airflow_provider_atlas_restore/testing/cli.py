@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     serve.add_argument("--seed", default="demo", choices=["demo", "empty"], help="initial contents")
+    serve.add_argument(
+        "--flex", action="store_true", help="demo seed: also add flex cluster Flex0 with snapshots"
+    )
     serve.add_argument("--ready-after", type=float, default=30.0, help="seconds until new jobs are ready")
     serve.add_argument("--download-size", type=int, default=1 << 20, help="bytes per seeded archive")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -72,10 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     with emu:
-        group_id = seed_demo(emu, size_bytes=args.download_size).group_id if args.seed == "demo" else None
+        seeded = (
+            seed_demo(emu, size_bytes=args.download_size, flex=args.flex) if args.seed == "demo" else None
+        )
+        group_id = seeded.group_id if seeded else None
         print(f"Atlas emulator listening on {emu.base_url}", flush=True)
         if group_id:
-            print(f"project {group_id}: clusters Cluster0 (replica set), Sharded0 (sharded)", flush=True)
+            flex = ", Flex0 (flex)" if args.flex else ""
+            print(
+                f"project {group_id}: clusters Cluster0 (replica set), Sharded0 (sharded){flex}", flush=True
+            )
         _print_connection(args.conn_id, emu.connection_uri(group_id=group_id))
         if args.service_account:
             account = emu.add_service_account()

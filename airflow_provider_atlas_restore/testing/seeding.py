@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
 
-__all__ = ["Seed", "seed_basic", "seed_demo"]
+__all__ = ["Seed", "seed_basic", "seed_demo", "seed_flex"]
 
 _DAY = 86_400.0
 
@@ -23,6 +23,8 @@ class Seed:
     sharded_cluster_name: str | None = None
     sharded_snapshots: list[dict[str, Any]] = field(default_factory=list)
     job_ids: list[str] = field(default_factory=list)
+    flex_cluster_name: str | None = None
+    flex_snapshots: list[dict[str, Any]] = field(default_factory=list)  # oldest first, as Atlas lists them
 
     @property
     def snapshot_ids(self) -> list[str]:
@@ -54,11 +56,33 @@ def seed_basic(emu: AtlasEmulator, snapshots: int = 3, size_bytes: int = 10_000)
     return seed
 
 
-def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20) -> Seed:
+def seed_flex(
+    emu: AtlasEmulator, seed: Seed, name: str = "Flex0", snapshots: int = 3, size_bytes: int = 10_000
+) -> Seed:
+    """Add flex cluster ``name`` with daily COMPLETED flex snapshots to a seeded project.
+
+    :param emu: the emulator.
+    :param seed: what :func:`seed_basic` or :func:`seed_demo` created; updated and returned.
+    :param name: the flex cluster's name.
+    :param snapshots: number of snapshots, one a day, the newest one hour ago.
+    :param size_bytes: size of the ``.tgz`` each snapshot's ``snapshotUrl`` serves.
+    """
+    emu.add_flex_cluster(seed.group_id, name)
+    now = emu.clock.now()
+    seed.flex_cluster_name = name
+    seed.flex_snapshots = [
+        emu.add_flex_snapshot(seed.group_id, name, created_at=now - 3600 - i * _DAY, size_bytes=size_bytes)
+        for i in reversed(range(snapshots))
+    ]
+    return seed
+
+
+def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20, flex: bool = False) -> Seed:
     """:func:`seed_basic` plus sharded cluster ``Sharded0`` and a few finished restore jobs.
 
     :param emu: the emulator.
     :param size_bytes: size of each download archive.
+    :param flex: also add flex cluster ``Flex0`` with snapshots and a finished flex restore (:func:`seed_flex`).
     """
     seed = seed_basic(emu, size_bytes=size_bytes)
     emu.add_cluster(seed.group_id, "Sharded0", sharded=True, shards=2)
@@ -73,4 +97,8 @@ def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20) -> Seed:
             seed.group_id, seed.cluster_name, delivery_type=kind, snapshot_id=seed.snapshot_ids[-1]
         )
         seed.job_ids.append(job["id"])
+    if flex:
+        seed_flex(emu, seed, "Flex0", size_bytes=size_bytes)
+        restore = emu.add_flex_restore_job(seed.group_id, "Flex0", seed.flex_snapshots[0]["id"])
+        seed.job_ids.append(restore["id"])
     return seed

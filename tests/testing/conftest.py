@@ -11,10 +11,11 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from airflow_provider_atlas_restore.testing import AtlasEmulator, ManualClock
-from airflow_provider_atlas_restore.testing.seeding import Seed, seed_basic
+from airflow_provider_atlas_restore.testing.seeding import Seed, seed_basic, seed_flex
 
 V2_MEDIA = "application/vnd.atlas.2023-01-01+json"
 V2_CONTENT_TYPE = f"{V2_MEDIA};charset=utf-8"
+FLEX_MEDIA = "application/vnd.atlas.2024-11-13+json"
 SHARED_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "atlas-api"
 
 
@@ -92,3 +93,54 @@ def atlas_shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.skip(f"Atlas reference data not found at {SHARED_DIR.resolve()}")
     return SHARED_DIR
+
+
+@pytest.fixture
+def flex_seed(emu: AtlasEmulator, seed: Seed) -> Seed:
+    """The ``emu`` fixture's seed plus flex cluster ``Flex0`` with 3 daily COMPLETED snapshots."""
+    return seed_flex(emu, seed)
+
+
+@pytest.fixture
+def flex_session(emu: AtlasEmulator) -> Iterator[requests.Session]:
+    """One requests session with Digest auth and the flex API's Accept header (2024-11-13)."""
+    with requests.Session() as http:
+        http.auth = HTTPDigestAuth(emu.public_key, emu.private_key)
+        http.headers["Accept"] = FLEX_MEDIA
+        yield http
+
+
+class FlexUrls:
+    """URL builder for the flex API of the seeded emulator."""
+
+    def __init__(self, emu: AtlasEmulator, seed: Seed) -> None:
+        self.emu = emu
+        self.seed = seed
+
+    def cluster(self, name: str = "Flex0", group_id: str | None = None) -> str:
+        return f"{self.emu.base_url}/api/atlas/v2/groups/{group_id or self.seed.group_id}/flexClusters/{name}"
+
+    def jobs(self, name: str = "Flex0") -> str:
+        return f"{self.cluster(name)}/backup/restoreJobs"
+
+    def job(self, job_id: str, name: str = "Flex0") -> str:
+        return f"{self.jobs(name)}/{job_id}"
+
+    def snapshots(self, name: str = "Flex0") -> str:
+        return f"{self.cluster(name)}/backup/snapshots"
+
+    def download(self, name: str = "Flex0") -> str:
+        return f"{self.cluster(name)}/backup/download"
+
+
+@pytest.fixture
+def flex_urls(emu: AtlasEmulator, flex_seed: Seed) -> FlexUrls:
+    """URL builder for the flex API (the ``flex_seed`` fixture's project)."""
+    return FlexUrls(emu, flex_seed)
+
+
+def flex_post(
+    session: requests.Session, url: str, body: Any, params: dict[str, str] | None = None
+) -> requests.Response:
+    """POST a JSON body to the flex API with its content type."""
+    return session.post(url, json=body, params=params, headers={"Content-Type": FLEX_MEDIA})
