@@ -220,6 +220,24 @@ class FlexStore:
                 self.links.pop(job.link.token, None)
             return job
 
+    def mutate(self, kind: str, group_id: str, name: str, job_id: str | None, ready_after: float) -> None:
+        """Act out an ``insert_job`` fault (a new restore job) or a ``remove_job`` one (``job_id``, else the newest).
+
+        :param kind: ``insert_job`` or ``remove_job``.
+        :param group_id: project id.
+        :param name: flex cluster name.
+        :param job_id: the job to remove; the newest when None.
+        :param ready_after: clock seconds until an inserted job is COMPLETED.
+        """
+        with self._store.lock:
+            if kind == "insert_job":
+                self.add_job(group_id, name, None, ready_after)
+                return
+            order = self.cluster(group_id, name).job_order
+            if job_id is None and not order:
+                return
+            self.remove_job(group_id, name, job_id or order[-1])
+
     def _snapshot_or_latest(self, cluster: FlexCluster, snapshot_id: str | None) -> FlexSnapshot:
         if snapshot_id is None:
             return self.latest_completed_snapshot(cluster)

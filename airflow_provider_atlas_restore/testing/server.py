@@ -205,7 +205,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _mutate(self, app: App, fault: Fault, req: Request) -> None:
         group_id, cluster_name = req.params.get("group_id", ""), req.params["cluster_name"]
         try:
-            if fault.kind == "insert_job":
+            if app.store.flex.is_flex(group_id, cluster_name):
+                app.store.flex.mutate(
+                    fault.kind, group_id, cluster_name, fault.job_id, app.settings.ready_after
+                )
+            elif fault.kind == "insert_job":
                 app.store.add_job(group_id, cluster_name, "download", None, app.settings.ready_after)
             else:
                 app.store.remove_job(group_id, cluster_name, fault.job_id)
