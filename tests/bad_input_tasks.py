@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
     AtlasCreateRestoreJobOperator,
@@ -134,4 +135,35 @@ for kind, value in {
         AtlasCreateRestoreJobOperator,
         {"cluster_name": C, **POINT_IN_TIME, "oplog_ts": 1786332905, "oplog_inc": value},
         "oplog_inc",
+    )
+
+# The flex snapshot download: values checked once rendered, before the destination or any request.
+FLEX_DOWNLOAD = {"cluster_name": "Flex0", "destination": "/tmp/atlas-bad-input-never-written"}
+for kind, value in {**NOT_TEXT, "short": "s", "upper": SNAP.upper(), "latest_typo": "Latest"}.items():
+    _add(
+        f"download_flex_snapshot_{kind}",
+        AtlasDownloadSnapshotOperator,
+        {**FLEX_DOWNLOAD, "snapshot_id": value},
+        "snapshot_id",
+    )
+for kind, value in {**NOT_TEXT, "space": "a b", "slash": "a/b"}.items():
+    _add(
+        f"download_flex_cluster_{kind}",
+        AtlasDownloadSnapshotOperator,
+        {**FLEX_DOWNLOAD, "snapshot_id": SNAP, "cluster_name": value},
+        "cluster_name",
+    )
+for kind, value in {**NOT_TEXT, **FALSY, "short": "g"}.items():
+    _add(
+        f"download_flex_group_{kind}",
+        AtlasDownloadSnapshotOperator,
+        {**FLEX_DOWNLOAD, "snapshot_id": "latest", "group_id": value},
+        "group_id",
+    )
+for kind, value in {"int": 5, "empty": ""}.items():
+    _add(
+        f"download_flex_conn_{kind}",
+        AtlasDownloadSnapshotOperator,
+        {**FLEX_DOWNLOAD, "snapshot_id": SNAP, "atlas_conn_id": value},
+        "atlas_conn_id",
     )

@@ -242,3 +242,43 @@ def test_download_links_are_stored_nowhere_not_even_in_the_waiting_tasks_xcom(pi
         waited = json.loads(pipeline["stored"][f"xcom {dag_id}/{run_id}/{waiting_task}/return_value"])
         assert set(waited["delivery_urls"]) == {"***"}  # each link redacted, none missing
     assert holders == set()
+
+
+FLEX_DAG_ID = "test_atlas_download_flex_snapshot"
+
+
+def test_flex_snapshot_urls_never_appear_in_logs_errors_or_anything_airflow_stored(
+    airflow_database, tmp_path, monkeypatch
+):
+    """A flex download (one renewed snapshotUrl, then a failing run) leaves its links nowhere."""
+    from tests.conftest import TEST_DAGS
+
+    with captured_output() as output, AtlasEmulator(private_key=PRIVATE_KEY) as emulator:
+        group_id = emulator.add_project()
+        emulator.add_flex_cluster(group_id, "Flex0")
+        emulator.add_flex_snapshot(group_id, "Flex0", size_bytes=200_000)
+        connection = emulator.connection(group_id=group_id)
+        connection["extra"]["allow_http_downloads"] = True
+        monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+        # A cut, then the link refused: the task asks for a second snapshotUrl and resumes.
+        emulator.faults.add(route="flex_snapshot_file", kind="cut", after_bytes=100_000, count=1)
+        emulator.faults.add(route="flex_snapshot_file", kind="status", status=410, skip=1, count=1)
+        params = {"snapshot_id": "latest", "destination": str(tmp_path / "files")}
+        result = run_dag(TEST_DAGS, FLEX_DAG_ID, params)
+        emulator.faults.add(route="flex_snapshot_file", kind="corrupt", after_bytes=1000, count=None)
+        failed = run_dag(TEST_DAGS, FLEX_DAG_ID, {**params, "destination": str(tmp_path / "again")})
+        links = emulator.flex_snapshot_urls(group_id, "Flex0")
+    monkeypatch.setitem(globals(), "DAG_ID", FLEX_DAG_ID)  # _stored_rows reads the flex DAG's rows
+    stored = _stored_rows()
+
+    assert result.task_states == {"download_flex": "success"}
+    assert failed.task_states == {"download_flex": "failed"}
+    assert "CorruptDownloadError" in output[0]  # the failure's text was captured
+    assert len(links) == 3  # two for the first run (one renewed), one for the failing run
+    assert "xcom download_flex/return_value" in stored
+    for link in links:
+        token = urlsplit(link).path.split("/")[3]
+        for secret in (*_secret_parts(link), token):
+            assert secret not in output[0]
+            for where, text in stored.items():
+                assert secret not in text, where

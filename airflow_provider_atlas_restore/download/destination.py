@@ -24,6 +24,7 @@ from airflow_provider_atlas_restore.download.snapshot_files import (
     DownloadLink,
     DownloadResult,
     FileWriter,
+    LinkSource,
     SnapshotOrigin,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasDestinationError, AtlasDestinationUnusableError
@@ -34,6 +35,7 @@ __all__ = [
     "DownloadLink",
     "DownloadResult",
     "FileWriter",
+    "LinkSource",
     "PartFile",
     "SnapshotOrigin",
     "StoredFile",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,8 +12,7 @@ from urllib.parse import urljoin
 import requests
 import urllib3
 
-from airflow_provider_atlas_restore.api.responses import parse_retry_after
-from airflow_provider_atlas_restore.client.retry import DOWNLOAD_RETRYABLE_STATUSES, RetryPolicy
+from airflow_provider_atlas_restore.client.retry import RetryPolicy
 from airflow_provider_atlas_restore.client.transport_errors import describe_transport_error
 from airflow_provider_atlas_restore.defaults import (
     DEFAULT_CHUNK_SIZE,
@@ -24,6 +22,7 @@ from airflow_provider_atlas_restore.defaults import (
     DOWNLOAD_MAX_TOTAL_WAIT,
     DOWNLOAD_MAX_WAIT,
 )
+from airflow_provider_atlas_restore.download.answers import LinkRefused, accept_answer, length_proven
 from airflow_provider_atlas_restore.download.checks import ProgressLog, StreamCheck
 from airflow_provider_atlas_restore.download.destination import (
     DownloadDestination,
@@ -57,6 +56,7 @@ __all__ = [
     "DownloadLink",
     "DownloadResult",
     "InsecureDownloadLinkError",
+    "LinkRenewal",
     "SnapshotDownloader",
     "download_session",
     "mask_link",
@@ -70,20 +70,12 @@ DEFAULT_DOWNLOAD_RETRY = RetryPolicy(
     max_total_wait=DOWNLOAD_MAX_TOTAL_WAIT,
 )
 MAX_REDIRECTS = 5
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_UNSATISFIED_RANGE = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 _READ_ERRORS = (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, requests.RequestException)
-_LINK_GONE_ADVICE = (
-    "Atlas download links are single-use and expire about an hour after the job is ready: give the "
-    "task restore_job_id and cluster_name so it resolves fresh links, or create a new download restore job."
-)
+#: Fresh links asked for one file after the download server refused the one it had (expired).
+MAX_LINK_RENEWALS = 3
 
-
-def _content_length(response: requests.Response) -> int | None:
-    try:
-        return int(response.headers["Content-Length"])
-    except (KeyError, ValueError):
-        return None
+#: Returns a fresh link for a file whose link the server refused, or ``None`` when there is none.
+LinkRenewal = Callable[[DownloadLink], DownloadLink | None]
 
 
 class SnapshotDownloader:
@@ -141,12 +133,17 @@ class SnapshotDownloader:
         """
         check_link_scheme(link, url or link.url, allow_http=self.allow_http)
 
-    def download(self, link: DownloadLink, destination: DownloadDestination) -> DownloadResult:
+    def download(
+        self, link: DownloadLink, destination: DownloadDestination, renew: LinkRenewal | None = None
+    ) -> DownloadResult:
         """
         Download one file completely into ``destination`` and return what was written.
 
         :param link: the link and the file name to give it.
         :param destination: the folder (prepared beforehand with ``destination.prepare()``).
+        :param renew: asked for a fresh link when the server refuses this one (401, 403, 404,
+            410: such as an expired flex ``snapshotUrl``); the download then resumes where it
+            was with the fresh link. ``None``: the refusal fails the download.
         """
         mask_link(link.url)
         self.check_link(link)
@@ -156,7 +153,7 @@ class SnapshotDownloader:
             link, destination.open_part(link.file_name, metadata), StreamCheck(link.file_name), progress
         )
         waited = 0.0
-        attempt = 0
+        attempt = renewals = 0
         try:
             while True:
                 attempt += 1
@@ -166,6 +163,9 @@ class SnapshotDownloader:
                         break
                     # Ask for the bytes after those received, at once: 416 proves the length.
                     continue
+                except LinkRefused as refused:
+                    renewals += 1
+                    self._renew(transfer, refused, renew, renewals)
                 except Interrupted as interruption:
                     done = transfer.check.bytes
                     if interruption.restart:
@@ -186,7 +186,34 @@ class SnapshotDownloader:
             progress.average_speed(check.bytes),
             attempt,
         )
-        return DownloadResult(transfer.part.uri, check.bytes, check.sha256, link.replica_set)
+        origin = transfer.link.origin
+        return DownloadResult(
+            transfer.part.uri,
+            check.bytes,
+            check.sha256,
+            link.replica_set,
+            snapshot_id=origin.snapshot_id if origin else None,
+        )
+
+    def _renew(
+        self, transfer: Transfer, refused: LinkRefused, renew: LinkRenewal | None, renewals: int
+    ) -> None:
+        """Put a fresh link on ``transfer`` after the server refused its link, or raise ``refused``."""
+        if renew is None or renewals > MAX_LINK_RENEWALS:
+            raise refused
+        fresh = renew(transfer.link)
+        if fresh is None:
+            raise refused
+        mask_link(fresh.url)
+        self.check_link(fresh)
+        transfer.link = fresh
+        self.log.info(
+            "The download server refused the link of %s (HTTP %d): asked Atlas for a fresh one, "
+            "resuming from byte %d",
+            fresh.file_name,
+            refused.status,
+            transfer.check.bytes,
+        )
 
     def _wait_before_retry(
         self, transfer: Transfer, interruption: Interrupted, attempt: int, waited: float, done: int
@@ -223,10 +250,10 @@ class SnapshotDownloader:
         response = self._open(transfer, offset)
         with response:
             if transfer.unproven_end:
-                if self._length_proven(transfer, response, offset):
+                if length_proven(transfer, response, offset, self.log):
                     return
             else:
-                self._accept(transfer, response, offset)
+                accept_answer(transfer, response, offset, self.log)
             if transfer.check.bytes == 0:
                 etag = response.headers.get("ETag")
                 # If-Range needs a strong validator: a weak one would make every resume start over.
@@ -290,72 +317,6 @@ class SnapshotDownloader:
                 ) from None
             mask_link(url)  # a redirect target (such as a presigned storage URL) is a secret too
         raise AtlasDownloadError(f"Download of {link.file_name} failed: more than {MAX_REDIRECTS} redirects.")
-
-    def _accept(self, transfer: Transfer, response: requests.Response, offset: int) -> None:
-        """Check the status and headers of an answer and note the file's total length."""
-        status = response.status_code
-        if status == 200:
-            if offset:
-                self.log.warning(
-                    "The server ignored the Range request for %s (answered 200, not 206): "
-                    "starting again from byte 0",
-                    transfer.link.file_name,
-                )
-                transfer.restart()
-            transfer.total = _content_length(response)
-            transfer.part.announce_size(transfer.total)
-            return
-        if status == 206:
-            found = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
-            if not found:
-                raise Interrupted("the server answered 206 without a usable Content-Range", restart=True)
-            start, end, size = int(found.group(1)), int(found.group(2)), found.group(3)
-            whole = int(size) if size != "*" else None
-            known = transfer.total
-            if start != offset or whole is None or end != whole - 1 or (known is not None and whole != known):
-                raise Interrupted(
-                    f"the server resumed at bytes {start}-{end}/{size}, not at byte {offset} of the same file",
-                    restart=True,
-                )
-            transfer.total = whole
-            transfer.part.announce_size(whole)
-            return
-        if status == 416 and offset:
-            raise Interrupted("the server refused to resume (416)", restart=True)
-        reason = f"HTTP {status} {response.reason or ''}".strip()
-        if status in DOWNLOAD_RETRYABLE_STATUSES:
-            raise Interrupted(reason, retry_after=parse_retry_after(response.headers.get("Retry-After")))
-        advice = _LINK_GONE_ADVICE if status in (401, 403, 404, 410) else "The download server refused it."
-        raise AtlasDownloadError(f"Download of {transfer.link.file_name} failed: {reason}. {advice}")
-
-    def _length_proven(self, transfer: Transfer, response: requests.Response, offset: int) -> bool:
-        """
-        Judge the answer to ``Range: bytes=<offset>-`` sent after a close-delimited body of ``offset`` bytes.
-
-        Return ``True`` when a 416 with ``Content-Range: bytes */<offset>`` proves the file has
-        exactly the bytes received; ``False`` when a 206 brings the bytes that were missing (the
-        caller streams them). Anything else leaves the length unknown: the file is refused.
-        """
-        status = response.status_code
-        transfer.unproven_end = False
-        if status == 206:
-            self._accept(transfer, response, offset)
-            return False
-        name = transfer.link.file_name
-        if status == 416:
-            found = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
-            if found and int(found.group(1)) == offset:
-                transfer.total = offset
-                return True
-            answer = f"416 with Content-Range {response.headers.get('Content-Range', '(none)')[:40]!r}"
-        else:
-            answer = f"HTTP {status}"
-        raise CorruptDownloadError(
-            f"{name}: the server sent it without Content-Length and closed the connection after "
-            f"{offset} bytes, so the end may be a cut; asked whether more bytes follow (Range: "
-            f"bytes={offset}-), it answered {answer}, which does not prove the length. The file "
-            "is refused; nothing was kept at its final name."
-        )
 
     def _stream(self, transfer: Transfer, response: requests.Response) -> None:
         """

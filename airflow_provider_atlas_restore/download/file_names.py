@@ -13,7 +13,7 @@ from airflow_provider_atlas_restore.download.destination import (
 from airflow_provider_atlas_restore.exceptions import AtlasInputError, AtlasResponseError
 from airflow_provider_atlas_restore.models import RestoreJobResult
 
-__all__ = ["name_snapshot_files"]
+__all__ = ["name_flex_snapshot_file", "name_snapshot_files"]
 
 #: A replica set name that may become part of a file name: no "/", "..", NUL or control character.
 _SAFE_REPLICA_SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$")
@@ -109,14 +109,57 @@ def _file_name(
     if template is None:
         suffix = f"-{safe_set}" if safe_set else (f"-{index}" if several else "")
         return f"restore-{job_id}{suffix}.tar.gz"
-    try:
-        name = template.format(
-            restore_job_id=job_id,
-            replica_set=safe_set,
-            index=index,
-            cluster_name=job.cluster_name or cluster_name or "",
-            snapshot_id=job.snapshot_id or "",
+    return _fill_template(
+        template,
+        restore_job_id=job_id,
+        replica_set=safe_set,
+        index=index,
+        cluster_name=job.cluster_name or cluster_name or "",
+        snapshot_id=job.snapshot_id or "",
+    )
+
+
+def name_flex_snapshot_file(
+    url: str,
+    *,
+    snapshot_id: str,
+    cluster_name: str,
+    restore_job_id: str | None,
+    file_name_template: str | None,
+) -> DownloadLink:
+    """
+    Name the one file of a flex snapshot: ``snapshot-<snapshot id>.tgz`` by default.
+
+    :param url: the snapshot's ``snapshotUrl`` (a secret bearer link).
+    :param snapshot_id: the snapshot asked for (validated again here: it becomes the file name).
+    :param cluster_name: the flex cluster.
+    :param restore_job_id: the id of the job Atlas made for the download, when valid, else ``None``.
+    :param file_name_template: the task's ``file_name_template``, or ``None`` for the default name.
+    """
+    snapshot_id = validate_object_id(snapshot_id, "snapshot_id")
+    if file_name_template is None:
+        name = f"snapshot-{snapshot_id}.tgz"
+    else:
+        name = _fill_template(
+            file_name_template,
+            restore_job_id=restore_job_id or "",
+            replica_set="",
+            index=1,
+            cluster_name=cluster_name,
+            snapshot_id=snapshot_id,
         )
+    origin = SnapshotOrigin(
+        restore_job_id=restore_job_id,
+        snapshot_id=snapshot_id,
+        cluster_name=_metadata_value(cluster_name),
+    )
+    return DownloadLink(url=url, file_name=name, origin=origin)
+
+
+def _fill_template(template: str, **values: str | int) -> str:
+    """Fill ``file_name_template`` with ``values`` and check the result is a safe file name."""
+    try:
+        name = template.format(**values)
     except (KeyError, IndexError, ValueError) as error:
         raise AtlasInputError(
             f"file_name_template={template!r} cannot be filled: {error!r}. Use "

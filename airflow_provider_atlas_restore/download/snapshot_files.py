@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from airflow_provider_atlas_restore.download.object_store import StoredFile
 
-__all__ = ["DownloadLink", "DownloadResult", "FileWriter", "SnapshotOrigin"]
+__all__ = ["DownloadLink", "DownloadResult", "FileWriter", "LinkSource", "SnapshotOrigin"]
 
 
 @dataclass(frozen=True)
@@ -15,13 +15,14 @@ class SnapshotOrigin:
     """
     What a snapshot file holds, recorded with it as metadata so that it can be checked without the XCom.
 
-    :param restore_job_id: the restore job it was downloaded from.
+    :param restore_job_id: the restore job it was downloaded from (a flex download's job, when
+        Atlas named a valid one), else ``None``.
     :param snapshot_id: the snapshot it holds, when known.
     :param cluster_name: the cluster the snapshot is of, when known.
     :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
     """
 
-    restore_job_id: str
+    restore_job_id: str | None
     snapshot_id: str | None = None
     cluster_name: str | None = None
     replica_set: str | None = None
@@ -78,6 +79,7 @@ class DownloadResult:
     :param sha256: the hex sha256 of its content.
     :param replica_set: the replica set it holds on a sharded cluster, else ``None``.
     :param kept: it was already there, whole, from the same snapshot, and was not downloaded again.
+    :param snapshot_id: the snapshot it holds, when known (always for a flex snapshot).
     """
 
     path: str
@@ -85,6 +87,7 @@ class DownloadResult:
     sha256: str
     replica_set: str | None = None
     kept: bool = False
+    snapshot_id: str | None = None
 
     def to_xcom(self) -> dict[str, Any]:
         """Return the JSON-ready form returned to XCom (no link in it)."""
@@ -94,6 +97,7 @@ class DownloadResult:
             "sha256": self.sha256,
             "replica_set": self.replica_set,
             "kept": self.kept,
+            "snapshot_id": self.snapshot_id,
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -130,3 +134,13 @@ class FileWriter(Protocol):
 
     def discard(self) -> None:
         """Remove every trace of the file; never raises."""
+
+
+class LinkSource(Protocol):
+    """Where a download's links come from (a restore job, a flex snapshot), and fresh ones when one is refused."""
+
+    def links(self) -> list[DownloadLink]:
+        """Return the files to download, each with its link; Atlas requests are made here."""
+
+    def renew(self, link: DownloadLink) -> DownloadLink | None:
+        """Return a fresh link for the file of ``link`` (refused by the download server), or ``None``."""

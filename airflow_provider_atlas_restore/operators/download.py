@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
+from airflow.providers.common.compat.sdk import BaseOperator
 
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
+    validate_cluster_type,
+    validate_conn_id,
+    validate_group_id_or_default,
     validate_int_range,
     validate_object_id,
     validate_private_endpoint_id,
@@ -26,15 +29,8 @@ from airflow_provider_atlas_restore.defaults import (
     DOWNLOAD_MAX_WAIT,
     MIN_UPLOAD_PART_SIZE,
 )
-from airflow_provider_atlas_restore.exceptions import (
-    AtlasDestinationExistsError,
-    AtlasDownloadError,
-    AtlasInputError,
-)
-from airflow_provider_atlas_restore.masking import REDACTED_URL, is_usable_link, mask_link, mask_links_in
-from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
-from airflow_provider_atlas_restore.models.restore_job import with_private_links
-from airflow_provider_atlas_restore.models.result import parse_xcom_text
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.masking import mask_link, mask_links_in
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
 # not when the DAG file is parsed. The retry policy (tenacity, which Airflow imports itself) is
@@ -46,53 +42,97 @@ if TYPE_CHECKING:
         DownloadDestination,
         DownloadLink,
         DownloadResult,
+        LinkSource,
     )
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-#: What ``if_exists`` accepts.
+#: What ``if_exists`` accepts (:mod:`~airflow_provider_atlas_restore.download.existing_files` applies it).
 IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
+#: The ``snapshot_id`` that downloads the newest completed flex snapshot.
+LATEST_SNAPSHOT = "latest"
 
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _has_links(job: RestoreJobResult) -> bool:
-    """Return whether the job carries a usable link for every file (none redacted or missing)."""
-    if job.components:
-        return all(is_usable_link(component.download_url) for component in job.components)
-    return bool(job.delivery_urls) and all(is_usable_link(url) for url in job.delivery_urls)
+def _is_template(value: Any) -> bool:
+    return isinstance(value, str) and "{{" in value
 
 
-def _refuse_a_failed_job(job: RestoreJobResult, where: str) -> None:
-    """Fail the task (no retry can help) when ``job`` failed, was cancelled or expired."""
-    if job.state is not None and job.state.is_failure:
-        raise AirflowFailException(
-            f"{where} is {job.state.value}: there is nothing to download. Create a new download restore job."
+def _check_inputs(
+    *,
+    restore_job: Any,
+    restore_job_id: Any,
+    cluster_name: Any,
+    snapshot_id: Any,
+    cluster_type: Any,
+    private_endpoint_id: Any,
+    group_id: Any,
+    atlas_conn_id: Any,
+    rendered: bool,
+) -> None:
+    """
+    Refuse a combination of inputs that names no download, or two kinds at once; values too once ``rendered``.
+
+    A dedicated cluster's download is a restore job (``restore_job``, or ``restore_job_id`` and
+    ``cluster_name``); a flex cluster's is a snapshot (``snapshot_id`` and ``cluster_name``). Once
+    ``rendered``, a flex download's values are checked too (a restore job's are checked where it
+    is read, as before).
+    """
+    if rendered or not _is_template(cluster_type):
+        cluster_type = validate_cluster_type(cluster_type)
+    by_job = bool(restore_job) or bool(restore_job_id)
+    if snapshot_id and by_job:
+        raise AtlasInputError(
+            "snapshot_id (a flex cluster's snapshot) and restore_job/restore_job_id (a dedicated "
+            "cluster's download restore job) name two downloads: the task must have one of them."
         )
-
-
-def _read_restore_job(data: Mapping[str, Any]) -> RestoreJobResult:
-    """Read the sensor's XCom dict, or a job as the Atlas API returns it (its echoed id validated)."""
-    if "restore_job_id" not in data and ("deliveryUrl" in data or "id" in data):
-        cluster, group = data.get("cluster_name"), data.get("group_id")
-        return RestoreJobResult.from_job(
-            data,
-            restore_job_id=RestoreJob.from_api(data).id,
-            cluster_name=cluster if isinstance(cluster, str) and cluster else None,
-            group_id=group if isinstance(group, str) and group else None,
+    if not snapshot_id and not restore_job and not (restore_job_id and cluster_name):
+        raise AtlasInputError(
+            "Nothing to download: the task needs restore_job (the restore-job sensor's XCom value), or "
+            "restore_job_id and cluster_name (a dedicated cluster), or snapshot_id and cluster_name "
+            "(a flex cluster's snapshot: an id or 'latest')."
         )
-    return RestoreJobResult.from_xcom(data)
+    if snapshot_id:
+        if not cluster_name:
+            raise AtlasInputError("snapshot_id needs cluster_name: the flex cluster whose snapshot it is.")
+        if cluster_type == "dedicated":
+            raise AtlasInputError(
+                "cluster_type='dedicated' with snapshot_id: a dedicated cluster's download needs a download "
+                "restore job (restore_job_id); snapshot_id must go with cluster_type 'flex' or 'auto'."
+            )
+        if private_endpoint_id:
+            raise AtlasInputError(
+                "private_endpoint_id with snapshot_id: flex snapshots have no private-endpoint links; "
+                "the task must have one of them."
+            )
+        if rendered and snapshot_id != LATEST_SNAPSHOT:
+            validate_object_id(snapshot_id, "snapshot_id")
+        if rendered:
+            validate_cluster_name(cluster_name)
+            validate_group_id_or_default(group_id)
+            validate_conn_id(atlas_conn_id)
+    elif cluster_type == "flex":
+        raise AtlasInputError(
+            "cluster_type='flex' with a restore job: flex clusters have no download restore jobs; a flex "
+            "download needs snapshot_id (an id or 'latest') and cluster_name."
+        )
 
 
 class AtlasDownloadSnapshotOperator(BaseOperator):
     """
-    Download a ready Atlas snapshot restore (a ``download`` restore job) into a folder.
+    Download a snapshot into a folder: a dedicated cluster's ``download`` restore job, or a flex snapshot.
 
-    Give it the XCom dict of the restore-job sensor (``restore_job``), or a ``restore_job_id`` and
-    ``cluster_name``. Links are resolved fresh from the API by job id (they expire and are
-    single-use) unless the XCom value holds usable ones (the sensor's ``include_delivery_urls``). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a replica set,
-    ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a sharded cluster.
+    Dedicated clusters: give the restore-job sensor's XCom dict (``restore_job``), or a
+    ``restore_job_id`` and ``cluster_name``. Links are resolved fresh from the API by job id (they
+    expire and are single-use) unless the XCom value holds usable ones (the sensor's
+    ``include_delivery_urls``). Writes one ``.tar.gz`` per link: ``restore-<job id>.tar.gz`` on a
+    replica set, ``restore-<job id>-<replica set>.tar.gz`` per shard and config server on a
+    sharded cluster. Flex clusters: give ``snapshot_id`` (an id or ``"latest"``, the newest
+    completed snapshot) and ``cluster_name``; Atlas's ``backup/download`` gives a ``snapshotUrl``
+    (valid four hours, asked for again if it expires mid-download), written as
+    ``snapshot-<snapshot id>.tgz``.
     Each file streams in chunks with constant memory, resumes after a dropped connection, is
     checked (length, gzip trailer) and hashed (sha256) while it streams, and appears under its
     final name only when complete and verified: in a local folder a hidden temporary file is
@@ -100,19 +140,28 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     straight to the final key and is completed only then (aborted otherwise), with the job,
     snapshot, cluster and replica set as object metadata and the sha256 added at the end (an
     S3 object tag). Unfinished uploads an earlier attempt left for the same keys are aborted
-    first. Returns a JSON list of ``{"path", "bytes", "sha256", "replica_set", "kept"}``
-    (``path`` is the full URI in object storage); the links never reach logs, errors or XCom.
+    first. Returns a JSON list of ``{"path", "bytes", "sha256", "replica_set", "kept",
+    "snapshot_id"}`` (``path`` is the full URI in object storage); the links never reach logs,
+    errors or XCom.
 
     :param destination: a local folder, or an Airflow object storage URI such as
         ``s3://bucket/restores/``, ``gs://bucket/restores/`` or ``file:///data/restores``. (templated)
     :param restore_job: the sensor's XCom dict (or its JSON text), or a job as the API returns it. (templated)
     :param restore_job_id: the restore job id, when ``restore_job`` is not given. (templated)
-    :param cluster_name: the cluster of the restore job. (templated)
+    :param snapshot_id: a flex cluster's snapshot to download: its id, or ``"latest"`` for the
+        newest completed one; not with ``restore_job``/``restore_job_id``. (templated)
+    :param cluster_name: the cluster of the restore job, or the flex cluster of ``snapshot_id``. (templated)
+    :param cluster_type: ``"auto"`` (default), ``"dedicated"`` or ``"flex"``. A restore job is a
+        dedicated cluster's download and a ``snapshot_id`` a flex cluster's; with ``"auto"`` a
+        ``snapshot_id`` download first checks the cluster is flex (one request, cached for the
+        task), ``"flex"`` spares that request. A kind that contradicts the input is refused
+        before any request. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
     :param private_endpoint_id: download through this private endpoint (``vpce-...``): its
         ``privateDownloadDeliveryUrls``, on the job and on each sharded component, resolved fresh
         from the API; a job without such a link for every file fails before any byte is fetched.
-        Defaults to the connection's ``private_endpoint_id`` extra; none: the public links. (templated)
+        Defaults to the connection's ``private_endpoint_id`` extra (not used for flex snapshots,
+        which have no private links); none: the public links. (templated)
     :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
     :param destination_conn_id: the Airflow connection of an object storage destination (an
         ``aws`` or ``google_cloud_platform`` one), as ``ObjectStoragePath`` uses it. (templated)
@@ -137,7 +186,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     template_fields: Sequence[str] = (
         "restore_job",
         "restore_job_id",
+        "snapshot_id",
         "cluster_name",
+        "cluster_type",
         "group_id",
         "destination",
         "destination_conn_id",
@@ -152,7 +203,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         destination: str | Any,
         restore_job: dict[str, Any] | str | None = None,
         restore_job_id: str | None = None,
+        snapshot_id: str | None = None,
         cluster_name: str | None = None,
+        cluster_type: str = "auto",
         group_id: str | None = None,
         atlas_conn_id: str = DEFAULT_CONN_ID,
         destination_conn_id: str | None = None,
@@ -168,19 +221,17 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not restore_job and not (restore_job_id and cluster_name):
-            raise AtlasInputError(
-                "Nothing to download: pass restore_job (the restore-job sensor's XCom value), or "
-                "restore_job_id and cluster_name."
-            )
         self.destination = destination
         self.restore_job = restore_job
         self.restore_job_id = restore_job_id
+        self.snapshot_id = snapshot_id
         self.cluster_name = cluster_name
+        self.cluster_type = cluster_type
         self.group_id = group_id
         self.atlas_conn_id = atlas_conn_id
         self.destination_conn_id = destination_conn_id
         self.private_endpoint_id = private_endpoint_id
+        self._check_inputs(rendered=False)
         self.allow_http = allow_http
         self.file_name_template = file_name_template
         self.chunk_size = validate_int_range(chunk_size, "chunk_size", 1024)
@@ -213,10 +264,12 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         mask_links_in(self.restore_job)
 
     def execute(self, context: Context) -> list[dict[str, Any]]:
-        """Check the destination, resolve the links, download each file and return what was written."""
+        """Check the inputs and the destination, resolve the links, download each file and return what was written."""
         from airflow_provider_atlas_restore.download.destination import DownloadDestination
+        from airflow_provider_atlas_restore.download.existing_files import files_kept
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
+        self._check_inputs(rendered=True)  # before any request or side effect
         destination = DownloadDestination(
             self.destination, self.destination_conn_id, part_size=self.upload_part_size
         )
@@ -224,7 +277,8 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id)
         hook.sleep = self.sleep
         try:
-            links = self._links(hook, self._private_endpoint(hook))
+            source = self._link_source(hook)
+            links = source.links()
             downloader = hook.snapshot_downloader(
                 self.log,
                 allow_http=self.allow_http,
@@ -237,10 +291,10 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             for link in links:
                 mask_link(link.url)
                 downloader.check_link(link)  # every link, before the first byte is written
-            kept = self._files_kept(destination, links)  # before any link is spent
+            kept = files_kept(destination, links, self.if_exists, self.log)  # before any link is spent
             try:
                 results = [
-                    kept.get(link.file_name) or self._download(downloader, link, destination)
+                    kept.get(link.file_name) or self._download(downloader, link, destination, source)
                     for link in links
                 ]
             finally:
@@ -249,52 +303,50 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             hook.close()
         return [result.to_xcom() for result in results]
 
-    def _files_kept(
-        self, destination: DownloadDestination, links: list[DownloadLink]
-    ) -> dict[str, DownloadResult]:
-        """Apply ``if_exists`` to the files already there: fail, or return those kept, by file name."""
-        from airflow_provider_atlas_restore.download.destination import DownloadResult
+    def _check_inputs(self, *, rendered: bool) -> None:
+        _check_inputs(
+            restore_job=self.restore_job,
+            restore_job_id=self.restore_job_id,
+            cluster_name=self.cluster_name,
+            snapshot_id=self.snapshot_id,
+            cluster_type=self.cluster_type,
+            private_endpoint_id=self.private_endpoint_id,
+            group_id=self.group_id,
+            atlas_conn_id=self.atlas_conn_id,
+            rendered=rendered,
+        )
 
-        if self.if_exists == "replace":
-            return {}
-        kept: dict[str, DownloadResult] = {}
-        for link in links:
-            stored = destination.stored(link.file_name)
-            if stored is None:
-                continue
-            if self.if_exists == "fail":
-                raise AtlasDestinationExistsError(
-                    f"{stored.uri} already exists and if_exists='fail': nothing was downloaded. Remove "
-                    "it, or use if_exists='replace' or 'skip_if_same'."
-                )
-            if link.origin is not None and link.origin.matches(stored) and stored.sha256 is not None:
-                self.log.info(
-                    "Keeping %s: it already holds snapshot %s (%d bytes, sha256 %s); not downloading it again",
-                    stored.uri,
-                    link.origin.snapshot_id,
-                    stored.bytes,
-                    stored.sha256,
-                )
-                kept[link.file_name] = DownloadResult(
-                    stored.uri, stored.bytes, stored.sha256, link.replica_set, kept=True
-                )
-            else:
-                self.log.info(
-                    "%s exists but its metadata does not show it whole from snapshot %s (recorded: %s): "
-                    "replacing it",
-                    stored.uri,
-                    link.origin.snapshot_id if link.origin else "(unknown)",
-                    {
-                        key: value
-                        for key, value in stored.metadata.items()
-                        if key.startswith(("atlas-", "sha"))
-                    }
-                    or "nothing",
-                )
-        return kept
+    def _link_source(self, hook: AtlasHook) -> LinkSource:
+        """Return where the links come from: the flex snapshot, or the dedicated restore job."""
+        if self.snapshot_id:
+            from airflow_provider_atlas_restore.download.flex_snapshot_links import FlexSnapshotLinks
+
+            return FlexSnapshotLinks(
+                hook,
+                self.log,
+                cluster_name=validate_cluster_name(self.cluster_name),
+                group_id=validate_group_id_or_default(self.group_id),
+                snapshot_id=self.snapshot_id,
+                cluster_type=validate_cluster_type(self.cluster_type),
+                file_name_template=self.file_name_template,
+            )
+        from airflow_provider_atlas_restore.download.restore_job_links import RestoreJobLinks
+
+        return RestoreJobLinks(
+            hook,
+            self.log,
+            restore_job=self.restore_job,
+            restore_job_id=self.restore_job_id,
+            cluster_name=self.cluster_name,
+            group_id=self.group_id,
+            private_endpoint=self._private_endpoint(hook),
+            file_name_template=self.file_name_template,
+            now=_utcnow(),
+            cluster_type=validate_cluster_type(self.cluster_type),
+        )
 
     def _download(
-        self, downloader: Any, link: DownloadLink, destination: DownloadDestination
+        self, downloader: Any, link: DownloadLink, destination: DownloadDestination, source: LinkSource
     ) -> DownloadResult:
         """Abort what an earlier attempt left unfinished for this file, then download it."""
         for started in destination.abort_unfinished_uploads(link.file_name):
@@ -303,7 +355,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 destination.uri_of(link.file_name),
                 started,
             )
-        result: DownloadResult = downloader.download(link, destination)
+        result: DownloadResult = downloader.download(link, destination, source.renew)
         return result
 
     def _private_endpoint(self, hook: AtlasHook) -> str | None:
@@ -316,89 +368,4 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
             return None
         return validate_private_endpoint_id(
             value, f"connection {hook.atlas_conn_id!r} extra private_endpoint_id"
-        )
-
-    def _links(self, hook: AtlasHook, endpoint: str | None) -> list[DownloadLink]:
-        """Return the files to download, from the XCom value or fresh from the API."""
-        if not self.restore_job:
-            return self._fetch_links(hook, self.restore_job_id, self.cluster_name, self.group_id, endpoint)
-        job = _read_restore_job(self._restore_job_dict())
-        job_id = job.restore_job_id or self.restore_job_id
-        cluster_name = job.cluster_name or self.cluster_name
-        group_id = job.group_id or self.group_id
-        _refuse_a_failed_job(job, f"Restore job {job_id}")
-        expired = job.expires_at is not None and job.expires_at <= _utcnow()
-        usable = _has_links(job) and not expired and job.state in (None, RestoreJobState.READY)
-        if usable and endpoint is None:
-            return self._file_links(job)
-        if endpoint is not None:
-            why = f"private_endpoint_id is {endpoint}"
-        elif expired:
-            why = "its download links expired"
-        elif REDACTED_URL in (*job.delivery_urls, *(c.download_url for c in job.components)):
-            why = "its links were kept out of XCom (the sensor's include_delivery_urls=False)"
-        else:
-            why = "it carries no usable download links"
-        if job_id and cluster_name:
-            self.log.info("restore_job: %s; resolving fresh links of job %s from the Atlas API", why, job_id)
-            return self._fetch_links(hook, job_id, cluster_name, group_id, endpoint)
-        raise AirflowFailException(
-            f"restore_job: {why}, and it names no restore_job_id and cluster_name to resolve fresh "
-            "links from the Atlas API. Pass restore_job_id and cluster_name."
-        )
-
-    def _restore_job_dict(self) -> Mapping[str, Any]:
-        value = self.restore_job
-        if isinstance(value, str):
-            value = parse_xcom_text(value)
-        if not isinstance(value, Mapping):
-            # The value is not shown: it may hold secret links.
-            raise AtlasInputError(
-                "restore_job must be the restore-job sensor's XCom value: a dict, or its JSON text."
-            )
-        # Not rendered (a dict given as it is): its links, private-endpoint ones included, are
-        # registered here, before anything is logged.
-        mask_links_in(value)
-        return value
-
-    def _fetch_links(
-        self,
-        hook: AtlasHook,
-        job_id: str | None,
-        cluster_name: str | None,
-        group_id: str | None,
-        endpoint: str | None = None,
-    ) -> list[DownloadLink]:
-        job_id = validate_object_id(job_id, "restore_job_id")
-        cluster_name = validate_cluster_name(cluster_name)
-        if group_id:
-            validate_object_id(group_id, "group_id")
-        raw = hook.get_restore_job(cluster_name, job_id, group_id)
-        # The id asked for is kept, not the one the server echoed.
-        ids = {"restore_job_id": job_id, "cluster_name": cluster_name, "group_id": group_id}
-        job = RestoreJobResult.from_job(raw, **ids)
-        where = f"Restore job {job_id} of cluster {cluster_name}"
-        _refuse_a_failed_job(job, where)
-        if job.state is RestoreJobState.FINISHED:
-            raise AirflowFailException(f"{where} is not a download restore job: it has no files to download.")
-        if job.state is not RestoreJobState.READY:
-            raise AtlasDownloadError(
-                f"{where} is still pending: its download links are not ready yet. Wait for it with the "
-                "restore-job sensor first, or let this task retry later."
-            )
-        if endpoint is not None:
-            job = RestoreJobResult.from_job(with_private_links(raw, endpoint, where=where), **ids)
-            self.log.info("Downloading job %s through private endpoint %s", job_id, endpoint)
-        return self._file_links(job, from_server=True)
-
-    def _file_links(self, job: RestoreJobResult, *, from_server: bool = False) -> list[DownloadLink]:
-        """Name one file per link (see :func:`~airflow_provider_atlas_restore.download.file_names.name_snapshot_files`)."""
-        from airflow_provider_atlas_restore.download.file_names import name_snapshot_files
-
-        return name_snapshot_files(
-            job,
-            restore_job_id=self.restore_job_id,
-            cluster_name=self.cluster_name,
-            file_name_template=self.file_name_template,
-            from_server=from_server,
         )

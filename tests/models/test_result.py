@@ -148,5 +148,6 @@ def test_download_result_to_xcom_is_the_download_tasks_shape():
         "sha256": "ab" * 32,
         "replica_set": "shard-0",
         "kept": False,
+        "snapshot_id": None,
     }
     assert result.to_dict() == result.to_xcom()

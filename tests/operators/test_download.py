@@ -52,7 +52,7 @@ def test_sensor_xcom_rendered_as_python_text_is_accepted(emu, group_id, connect,
 def test_xcom_value_is_json_with_no_link(emu, group_id, connect, tmp_path):
     job = ready_job(emu, group_id)
     results = run(tmp_path, restore_job=sensor_xcom(job, group_id))
-    assert set(results[0]) == {"path", "bytes", "sha256", "replica_set", "kept"}
+    assert set(results[0]) == {"path", "bytes", "sha256", "replica_set", "kept", "snapshot_id"}
     text = json.dumps(results)
     assert "/backup/download/" not in text
     assert emu.base_url not in text
@@ -212,7 +212,9 @@ def test_templated_fields():
     assert set(AtlasDownloadSnapshotOperator.template_fields) == {
         "restore_job",
         "restore_job_id",
+        "snapshot_id",
         "cluster_name",
+        "cluster_type",
         "group_id",
         "destination",
         "destination_conn_id",
