@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.backup_handlers import BackupRoutes
+from airflow_provider_atlas_restore.testing.backup_payloads import render_any_snapshot
 from airflow_provider_atlas_restore.testing.cluster_payloads import (
     answer_headers,
     negotiate,
@@ -22,7 +24,6 @@ from airflow_provider_atlas_restore.testing.payloads import (
     render_job,
     render_page,
     render_project,
-    render_snapshot,
 )
 from airflow_provider_atlas_restore.testing.records import DELIVERY_TYPES
 from airflow_provider_atlas_restore.testing.routes import Answer, Request
@@ -112,7 +113,7 @@ def _check_ids(params: dict[str, str]) -> None:
             raise AtlasError(400, "INVALID_ATTRIBUTE", f"The specified {label} {value} is invalid.", [value])
 
 
-class ApiHandlers:
+class ApiHandlers(BackupRoutes):
     """Route handlers for the Atlas resources (everything but auth, faults and downloads).
 
     :param store: emulator state.
@@ -138,6 +139,7 @@ class ApiHandlers:
             "get_cluster": self._get_cluster,
             "get_backup_schedule": self._get_backup_schedule,
         }
+        self._routes.update(self.backup_routes())
 
     def handle(self, route: str, req: Request) -> Answer:
         """Answer an authenticated, authorised API request; errors become Atlas errors.
@@ -156,9 +158,13 @@ class ApiHandlers:
 
     # -- answers -------------------------------------------------------------------------
     def _ok(
-        self, req: Request, body: dict[str, Any], page: bool = False, headers: dict[str, str] | None = None
+        self,
+        req: Request,
+        body: dict[str, Any],
+        page: bool = False,
+        headers: dict[str, str] | None = None,
+        status: int = 200,
     ) -> Answer:
-        status = 200
         if _flag(req, "envelope", False):
             body = {**body, "status": status} if page else {"status": status, "content": body}
         content_type = V2_CONTENT_TYPE if req.version == "v2" else V1_CONTENT_TYPE
@@ -173,6 +179,7 @@ class ApiHandlers:
         total: int,
         fetch: Callable[[int, int], list[Any]],
         render: Callable[[Any], dict[str, Any]],
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         include_count = _flag(req, "includeCount", True)
         page_num = _int_arg(req, "pageNum", 1, 1, None)
@@ -188,7 +195,7 @@ class ApiHandlers:
             include_count=include_count,
             keep=keep,
         )
-        return self._ok(req, page, page=True)
+        return self._ok(req, page, page=True, headers=headers)
 
     # -- restore jobs --------------------------------------------------------------------
     def _list_jobs(self, req: Request, view: View) -> Answer:
@@ -272,7 +279,7 @@ class ApiHandlers:
             f"{cluster_resource(cluster)}/backup{suffix}",
             len(items),
             lambda start, count: items[start : start + count],
-            lambda snap: render_snapshot(snap, view),
+            lambda snap: render_any_snapshot(snap, view),
         )
 
     def _get_snapshot(self, req: Request, view: View) -> Answer:
@@ -280,7 +287,7 @@ class ApiHandlers:
         snap = self.store.snapshot(p["group_id"], p["cluster_name"], p["snapshot_id"])
         if snap.sharded != ("/shardedCluster/" in req.path):
             raise AtlasError(404, "RESOURCE_NOT_FOUND", f"Cannot find resource {snap.id}.", [snap.id])
-        return self._ok(req, render_snapshot(snap, view))
+        return self._ok(req, render_any_snapshot(snap, view))
 
     def _get_project(self, req: Request, view: View) -> Answer:
         return self._ok(req, render_project(self.store.project(req.params["group_id"]), view))
