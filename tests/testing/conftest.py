@@ -92,3 +92,11 @@ def atlas_shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.skip(f"Atlas reference data not found at {SHARED_DIR.resolve()}")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def atlas_contract(atlas_shared_dir: Path) -> Any:
+    """The spec subset with its documented tolerances, to validate emulator answers against."""
+    from tests.testing.atlas_contract import Contract
+
+    return Contract(atlas_shared_dir)
