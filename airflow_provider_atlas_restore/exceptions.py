@@ -8,6 +8,7 @@ which Airflow does not retry, since another try cannot help)::
     +-- AtlasTransportError       no usable answer: refused, reset, timed out, garbled
     +-- AtlasResponseError        a success status whose body is not what Atlas documents
     AtlasSnapshotNotFoundError    the cluster has no completed snapshot to restore
+    AtlasSnapshotInProgressError  an on-demand snapshot of the cluster is still queued or in progress
     AtlasInputError (fail)        a value given by the user is not allowed; nothing was sent
     +-- AtlasClusterKindError (fail)  the operation does not exist for this kind of cluster (flex)
     AtlasDownloadError            a snapshot download failed
@@ -201,6 +202,33 @@ class AtlasResponseError(AtlasApiError):
 
 class AtlasSnapshotNotFoundError(AirflowException):
     """The cluster has no snapshot that can be restored (none completed yet)."""
+
+
+class AtlasSnapshotInProgressError(AirflowException):
+    """
+    Atlas refused an on-demand snapshot because another of the cluster's is still queued or in progress.
+
+    Atlas takes one on-demand snapshot per cluster at a time; wait for the running one
+    (:attr:`snapshot_id`) or use it.
+
+    :param message: what happened and what to do.
+    :param snapshot_id: the running on-demand snapshot, when it was found.
+    :param status: that snapshot's status (``queued`` or ``inProgress``), when found.
+    """
+
+    def __init__(self, message: str, *, snapshot_id: str | None = None, status: str | None = None) -> None:
+        super().__init__(message)
+        self.snapshot_id = snapshot_id
+        self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_in_progress, (str(self), self.snapshot_id, self.status))
+
+
+def _rebuild_in_progress(
+    message: str, snapshot_id: str | None, status: str | None
+) -> AtlasSnapshotInProgressError:
+    return AtlasSnapshotInProgressError(message, snapshot_id=snapshot_id, status=status)
 
 
 class AtlasInputError(AirflowFailException, ValueError):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from airflow_provider_atlas_restore.api.backup_requests import BackupRequests
 from airflow_provider_atlas_restore.api.flex_endpoints import FlexBackupRequests
 from airflow_provider_atlas_restore.api.validation import (
     API_VERSIONS,
@@ -78,7 +79,7 @@ def _snapshots_suffix(sharded: bool) -> str:
     return "/backup/snapshots/shardedClusters" if sharded else "/backup/snapshots"
 
 
-class AtlasRequests(FlexBackupRequests):
+class AtlasRequests(FlexBackupRequests, BackupRequests):
     """
     Builds validated requests for one version of the Atlas Administration API.
 

@@ -125,6 +125,8 @@ class UniqueItems:
     :param max_items: stop after this many items; ``None`` for all.
     :param max_pages: the most pages to read.
     :param path: the listed URL path, for error messages.
+    :param item_key: the field that tells items apart: ``id`` for most resources, ``_id`` for
+        export buckets, ``sourceNamespace`` for a collection restore's collections.
     """
 
     def __init__(
@@ -134,8 +136,10 @@ class UniqueItems:
         max_items: int | None = None,
         max_pages: int = MAX_PAGES,
         path: str = "",
+        item_key: str = "id",
     ) -> None:
         self.fetch_page = fetch_page
+        self.item_key = item_key
         self.path = path
         self.max_items = max_items
         self.max_pages = max_pages
@@ -194,14 +198,14 @@ class UniqueItems:
             last_total = page.total_count if page.total_count is not None else last_total
             new_items = 0
             for position, item in enumerate(page.results, start=1):
-                item_id = item.get("id")
+                item_id = item.get(self.item_key)
                 if not isinstance(item_id, str) or not item_id:
                     raise AtlasResponseError(
                         status=200,
                         method="GET",
                         path=self.path,
                         detail=(
-                            f"item {position} of page {page_num} has no id (a non-empty string), "
+                            f"item {position} of page {page_num} has no {self.item_key} (a non-empty string), "
                             "so it cannot be told apart from the items of other pages"
                         ),
                     )

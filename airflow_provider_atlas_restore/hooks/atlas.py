@@ -33,6 +33,7 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasInputError,
 )
 from airflow_provider_atlas_restore.get_provider_info import UI_FIELD_BEHAVIOUR
+from airflow_provider_atlas_restore.hooks.backup_operations import BackupOperations
 from airflow_provider_atlas_restore.hooks.restore_job_waits import RestoreJobWaitOperations
 from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
 from airflow_provider_atlas_restore.masking import mask_delivery_urls
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["AtlasHook", "describe_transport_error", "mask_delivery_urls"]
 
 
-class AtlasHook(RestoreJobWaitOperations, SnapshotOperations, BaseHook):
+class AtlasHook(RestoreJobWaitOperations, BackupOperations, SnapshotOperations, BaseHook):
     """
     Call the MongoDB Atlas Administration API (v2 by default, or v1.0) for Cloud Backup restores.
 

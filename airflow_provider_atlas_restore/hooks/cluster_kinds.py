@@ -72,7 +72,7 @@ class ClusterKindOperations(HookOperations):
         :param cluster_name: the cluster name.
         :param group_id: the checked project id.
         """
-        remembered = self._cluster_kinds().get((group_id, cluster_name))
+        remembered = self._cluster_kinds().get((group_id, validate_cluster_name(cluster_name)))
         return remembered[0] if remembered else None
 
     def cluster_kind(
@@ -183,5 +183,5 @@ class ClusterKindOperations(HookOperations):
         :param cluster_name: the cluster name.
         :param group_id: the checked project id.
         """
-        remembered = self._cluster_kinds().get((group_id, cluster_name))
+        remembered = self._cluster_kinds().get((group_id, validate_cluster_name(cluster_name)))
         return remembered[1] if remembered else None

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_atlas_restore.models.resource_state import ResourceState
 from airflow_provider_atlas_restore.models.restore_job import RestoreJob, RestoreJobState
 
 if TYPE_CHECKING:
@@ -35,12 +36,13 @@ class WaitOutcome:
     The verdict on one look at a restore job.
 
     :param status: pending, done or failed.
-    :param state: the job's derived state.
-    :param message: a sentence for the log or the failure, naming the job, cluster and state.
+    :param state: the resource's state: a restore job's derived state, or the state Atlas sent
+        for a snapshot, export job or collection restore job.
+    :param message: a sentence for the log or the failure, naming the resource, cluster and state.
     """
 
     status: WaitStatus
-    state: RestoreJobState
+    state: RestoreJobState | ResourceState
     message: str
 
 

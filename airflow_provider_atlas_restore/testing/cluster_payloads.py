@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.backup_payloads import BACKUP_VERSIONED_ROUTES
 from airflow_provider_atlas_restore.testing.clock import iso_utc
 from airflow_provider_atlas_restore.testing.flex_payloads import FLEX_VERSIONED_ROUTES
 from airflow_provider_atlas_restore.testing.payloads import V1_CONTENT_TYPE, V2_MEDIA_TYPE, View
@@ -30,6 +31,7 @@ VERSIONED_ROUTES: dict[str, tuple[str, ...]] = {
     "get_cluster": (MEDIA_TYPE_2024_08_05, V2_MEDIA_TYPE),
     "get_backup_schedule": (MEDIA_TYPE_2024_08_05, V2_MEDIA_TYPE),
     **FLEX_VERSIONED_ROUTES,
+    **BACKUP_VERSIONED_ROUTES,
 }
 #: What answers in a sunset version carry (README "Versioned media types").
 SUNSET_HEADERS = {"Deprecation": "Mon, 5 Aug 2024 00:00:00 GMT", "Sunset": "Thu, 1 Jul 2027 00:00:00 GMT"}

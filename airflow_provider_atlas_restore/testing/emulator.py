@@ -8,6 +8,7 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.backup_controls import BackupControls
 from airflow_provider_atlas_restore.testing.clock import Clock, SystemClock
 from airflow_provider_atlas_restore.testing.connections import connection_fields, connection_uri
 from airflow_provider_atlas_restore.testing.digest import DigestAuthenticator
@@ -30,7 +31,7 @@ __all__ = ["AtlasEmulator"]
 logger = logging.getLogger(__name__)
 
 
-class AtlasEmulator(FlexControls):
+class AtlasEmulator(FlexControls, BackupControls):
     """A real HTTP server on loopback that behaves like the Atlas restore-job API.
 
     Start it with ``with AtlasEmulator() as emu:`` or ``emu.start()`` / ``emu.stop()``.

@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.backup_handlers import BackupRoutes
+from airflow_provider_atlas_restore.testing.backup_payloads import render_any_snapshot
 from airflow_provider_atlas_restore.testing.cluster_payloads import (
     answer_headers,
     negotiate,
@@ -23,7 +25,6 @@ from airflow_provider_atlas_restore.testing.payloads import (
     render_job,
     render_page,
     render_project,
-    render_snapshot,
 )
 from airflow_provider_atlas_restore.testing.records import DELIVERY_TYPES
 from airflow_provider_atlas_restore.testing.routes import Answer, Request
@@ -113,7 +114,7 @@ def _check_ids(params: dict[str, str]) -> None:
             raise AtlasError(400, "INVALID_ATTRIBUTE", f"The specified {label} {value} is invalid.", [value])
 
 
-class ApiHandlers(FlexHandlers):
+class ApiHandlers(FlexHandlers, BackupRoutes):
     """Route handlers for the Atlas resources (everything but auth, faults and downloads).
 
     :param store: emulator state.
@@ -140,6 +141,7 @@ class ApiHandlers(FlexHandlers):
             "get_backup_schedule": self._get_backup_schedule,
         }
         self._routes.update(self.flex_routes())
+        self._routes.update(self.backup_routes())
 
     def handle(self, route: str, req: Request) -> Answer:
         """Answer an authenticated, authorised API request; errors become Atlas errors.
@@ -158,9 +160,13 @@ class ApiHandlers(FlexHandlers):
 
     # -- answers -------------------------------------------------------------------------
     def _ok(
-        self, req: Request, body: dict[str, Any], page: bool = False, headers: dict[str, str] | None = None
+        self,
+        req: Request,
+        body: dict[str, Any],
+        page: bool = False,
+        headers: dict[str, str] | None = None,
+        status: int = 200,
     ) -> Answer:
-        status = 200
         if _flag(req, "envelope", False):
             body = {**body, "status": status} if page else {"status": status, "content": body}
         content_type = V2_CONTENT_TYPE if req.version == "v2" else V1_CONTENT_TYPE
@@ -175,6 +181,7 @@ class ApiHandlers(FlexHandlers):
         total: int,
         fetch: Callable[[int, int], list[Any]],
         render: Callable[[Any], dict[str, Any]],
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         include_count = _flag(req, "includeCount", True)
         page_num = _int_arg(req, "pageNum", 1, 1, None)
@@ -190,7 +197,7 @@ class ApiHandlers(FlexHandlers):
             include_count=include_count,
             keep=keep,
         )
-        return self._ok(req, page, page=True)
+        return self._ok(req, page, page=True, headers=headers)
 
     # -- restore jobs --------------------------------------------------------------------
     def _list_jobs(self, req: Request, view: View) -> Answer:
@@ -274,7 +281,7 @@ class ApiHandlers(FlexHandlers):
             f"{cluster_resource(cluster)}/backup{suffix}",
             len(items),
             lambda start, count: items[start : start + count],
-            lambda snap: render_snapshot(snap, view),
+            lambda snap: render_any_snapshot(snap, view),
         )
 
     def _get_snapshot(self, req: Request, view: View) -> Answer:
@@ -282,7 +289,7 @@ class ApiHandlers(FlexHandlers):
         snap = self.store.snapshot(p["group_id"], p["cluster_name"], p["snapshot_id"])
         if snap.sharded != ("/shardedCluster/" in req.path):
             raise AtlasError(404, "RESOURCE_NOT_FOUND", f"Cannot find resource {snap.id}.", [snap.id])
-        return self._ok(req, render_snapshot(snap, view))
+        return self._ok(req, render_any_snapshot(snap, view))
 
     def _get_project(self, req: Request, view: View) -> Answer:
         return self._ok(req, render_project(self.store.project(req.params["group_id"]), view))

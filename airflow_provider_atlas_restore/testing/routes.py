@@ -26,9 +26,41 @@ _TABLE: list[tuple[re.Pattern[str], dict[str, str]]] = [
         re.compile(_CLUSTER + r"/snapshots/shardedCluster/(?P<snapshot_id>[^/]+)$"),
         {"GET": "get_sharded_snapshot"},
     ),
-    (re.compile(_CLUSTER + r"/snapshots/?$"), {"GET": "list_snapshots"}),
-    (re.compile(_CLUSTER + r"/snapshots/(?P<snapshot_id>[^/]+)$"), {"GET": "get_snapshot"}),
+    (re.compile(_CLUSTER + r"/snapshots/?$"), {"GET": "list_snapshots", "POST": "take_snapshot"}),
+    (
+        re.compile(_CLUSTER + r"/snapshots/(?P<snapshot_id>[^/]+)$"),
+        {"GET": "get_snapshot", "DELETE": "delete_snapshot", "PATCH": "update_snapshot_retention"},
+    ),
     (re.compile(_CLUSTER + r"/schedule$"), {"GET": "get_backup_schedule"}),
+    (re.compile(_CLUSTER + r"/exports/?$"), {"GET": "list_export_jobs", "POST": "create_export_job"}),
+    (re.compile(_CLUSTER + r"/exports/(?P<export_id>[^/]+)$"), {"GET": "get_export_job"}),
+    (
+        re.compile(_API + r"/backup/exportBuckets/?$"),
+        {"GET": "list_export_buckets", "POST": "create_export_bucket"},
+    ),
+    (re.compile(_API + r"/backup/exportBuckets/(?P<export_bucket_id>[^/]+)$"), {"GET": "get_export_bucket"}),
+    (
+        re.compile(_API + r"/clusters/(?P<cluster_name>[^/]+)/collectionRestoreJobs/?$"),
+        {"GET": "list_collection_restore_jobs", "POST": "create_collection_restore_job"},
+    ),
+    (
+        re.compile(_API + r"/clusters/(?P<cluster_name>[^/]+)/collectionRestoreJobs/(?P<job_id>[^/]+)$"),
+        {"GET": "get_collection_restore_job"},
+    ),
+    (
+        re.compile(
+            _API + r"/clusters/(?P<cluster_name>[^/]+)/collectionRestoreJobs/(?P<job_id>[^/]+)/collections/?$"
+        ),
+        {"GET": "list_restored_collections"},
+    ),
+    (
+        re.compile(
+            _API
+            + r"/clusters/(?P<cluster_name>[^/]+)/collectionRestoreJobs/(?P<job_id>[^/]+)"
+            + r"/collections/(?P<source_namespace>[^/]+)$"
+        ),
+        {"GET": "get_restored_collection"},
+    ),
     (re.compile(_API + r"/clusters/(?P<cluster_name>[^/]+)$"), {"GET": "get_cluster"}),
     (re.compile(_API + r"/?$"), {"GET": "get_project"}),
     (re.compile(r"^/api/atlas/(?P<version>v1\.0|v2)/groups/?$"), {"GET": "list_projects"}),

@@ -11,6 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from airflow_provider_atlas_restore.testing.backup_state import BackupStore
 from airflow_provider_atlas_restore.testing.clock import Clock
 from airflow_provider_atlas_restore.testing.errors import (
     cluster_not_found,
@@ -51,6 +52,7 @@ class Store:
         self.url_ttl = 3600.0
         self._seq = 0
         self.flex = FlexStore(self)
+        self.backups = BackupStore(self)  # on-demand snapshots, exports, collection restores
 
     # -- lookups -------------------------------------------------------------------------
     def project(self, group_id: str) -> Project:
@@ -70,9 +72,11 @@ class Store:
         :param cluster_name: cluster name.
         """
         try:
-            return self.project(group_id).clusters[cluster_name]
+            cluster = self.project(group_id).clusters[cluster_name]
         except KeyError:
             raise cluster_not_found(cluster_name, group_id) from None
+        self.backups.settle(cluster, self.clock.now())  # on-demand snapshots follow the clock
+        return cluster
 
     def job(self, group_id: str, cluster_name: str, job_id: str) -> StoredRestoreJob:
         """Return a restore job or raise 404 (``RESOURCE_NOT_FOUND`` for the job).

@@ -144,3 +144,11 @@ def flex_post(
 ) -> requests.Response:
     """POST a JSON body to the flex API with its content type."""
     return session.post(url, json=body, params=params, headers={"Content-Type": FLEX_MEDIA})
+
+
+@pytest.fixture(scope="session")
+def atlas_contract(atlas_shared_dir: Path) -> Any:
+    """The spec subset with its documented tolerances, to validate emulator answers against."""
+    from tests.testing.atlas_contract import Contract
+
+    return Contract(atlas_shared_dir)

@@ -1,0 +1,158 @@
+"""
+The on-demand snapshot operations of :class:`~.atlas.AtlasHook`: take, read, delete, change retention.
+
+Atlas takes one on-demand snapshot per cluster at a time. When it refuses a second one,
+:meth:`OnDemandSnapshotOperations.take_snapshot` looks for the running one and raises
+:class:`~airflow_provider_atlas_restore.exceptions.AtlasSnapshotInProgressError` naming it, so a
+caller can wait for it or adopt it; it does not depend on the error code Atlas sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_atlas_restore.api.backup_bodies import OnDemandSnapshotSpec, SnapshotRetentionSpec
+from airflow_provider_atlas_restore.api.responses import expect_mapping
+from airflow_provider_atlas_restore.api.validation import validate_flag
+from airflow_provider_atlas_restore.client.retry import is_safe_to_repeat_create
+from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasSnapshotInProgressError
+from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
+from airflow_provider_atlas_restore.models.snapshot import Snapshot, SnapshotStatus
+
+#: The statuses of a snapshot that is still being taken.
+RUNNING_STATUSES = (SnapshotStatus.QUEUED, SnapshotStatus.IN_PROGRESS)
+
+
+class OnDemandSnapshotOperations(SnapshotOperations):
+    """On-demand Cloud Backup snapshots of a dedicated cluster (``/clusters/{name}/backup/snapshots``)."""
+
+    def get_snapshot(
+        self, cluster_name: str, snapshot_id: str, group_id: str | None = None, *, sharded: bool = False
+    ) -> dict[str, Any]:
+        """
+        Return one snapshot as Atlas describes it (all fields kept).
+
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param sharded: the snapshot is a sharded cluster's (``.../snapshots/shardedCluster/{id}``).
+        """
+        request = self.api.get_snapshot_request(
+            self.resolve_group_id(group_id),
+            cluster_name,
+            snapshot_id,
+            sharded=validate_flag(sharded, "sharded"),
+        )
+        return expect_mapping(request, 200, self.run(request))
+
+    def find_snapshot_in_progress(
+        self, cluster_name: str, group_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """
+        Return the cluster's on-demand snapshot that is queued or in progress, or ``None``.
+
+        Reads the replica-set snapshots, and the sharded-cluster ones when there are none.
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        group = self.resolve_group_id(group_id)
+        for sharded in (False, True):
+            snapshots = self.list_snapshots(cluster_name, group, sharded=sharded)
+            for snapshot in snapshots:
+                view = Snapshot.from_api(snapshot)
+                if view.is_on_demand and view.status in RUNNING_STATUSES:
+                    return snapshot
+            if snapshots:
+                break
+        return None
+
+    def take_snapshot(
+        self,
+        cluster_name: str,
+        group_id: str | None = None,
+        *,
+        description: str | None = None,
+        retention_in_days: int = 1,
+    ) -> dict[str, Any]:
+        """
+        Take an on-demand snapshot and return it as Atlas answers (``queued``); arguments are checked first.
+
+        A create is not repeated after a 5xx or a lost answer (the snapshot may exist already).
+        When Atlas refuses because another on-demand snapshot of the cluster is still running,
+        raise :class:`AtlasSnapshotInProgressError` with that snapshot's id.
+
+        :param cluster_name: the cluster name.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param description: what the snapshot is for.
+        :param retention_in_days: days Atlas keeps it, at least 1.
+        """
+        body = OnDemandSnapshotSpec(description, retention_in_days).to_body()
+        group = self.resolve_group_id(group_id)
+        request = self.api.take_snapshot_request(group, cluster_name, body)
+        try:
+            snapshot = expect_mapping(request, 200, self.run(request, retry_if=is_safe_to_repeat_create))
+        except AtlasApiError as error:
+            if error.status not in (400, 409):
+                raise
+            running = self.find_snapshot_in_progress(cluster_name, group)
+            if running is None:
+                raise
+            view = Snapshot.from_api(running)
+            status = view.status.value if view.status else None
+            raise AtlasSnapshotInProgressError(
+                f"Atlas refused an on-demand snapshot of cluster {cluster_name}: on-demand snapshot "
+                f"{view.id} is still {status}, and Atlas takes one at a time. Wait for it to complete, "
+                "or use it.",
+                snapshot_id=view.id,
+                status=status,
+            ) from error
+        self.log.info(
+            "Took on-demand snapshot %s of cluster %s (%s)",
+            snapshot.get("id"),
+            cluster_name,
+            snapshot.get("status"),
+        )
+        return snapshot
+
+    def delete_snapshot(self, cluster_name: str, snapshot_id: str, group_id: str | None = None) -> None:
+        """
+        Delete a snapshot (Atlas answers 204); scheduled ones too, so callers decide which they allow.
+
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        request = self.api.delete_snapshot_request(self.resolve_group_id(group_id), cluster_name, snapshot_id)
+        self.run(request)
+        self.log.info("Deleted snapshot %s of cluster %s", snapshot_id, cluster_name)
+
+    def update_snapshot_retention(
+        self,
+        cluster_name: str,
+        snapshot_id: str,
+        retention_value: int,
+        retention_unit: str = "DAYS",
+        group_id: str | None = None,
+    ) -> dict[str, Any]:
+        """
+        Change how long Atlas keeps a snapshot and return it with its new ``expiresAt``.
+
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param retention_value: how many units, at least 1.
+        :param retention_unit: ``DAYS``, ``WEEKS``, ``MONTHS`` or ``YEARS``.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        body = SnapshotRetentionSpec(retention_value, retention_unit).to_body()
+        request = self.api.update_snapshot_retention_request(
+            self.resolve_group_id(group_id), cluster_name, snapshot_id, body
+        )
+        snapshot = expect_mapping(request, 200, self.run(request))
+        self.log.info(
+            "Snapshot %s of cluster %s now expires at %s",
+            snapshot_id,
+            cluster_name,
+            snapshot.get("expiresAt"),
+        )
+        return snapshot
