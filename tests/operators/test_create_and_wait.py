@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from airflow_provider_atlas_restore.triggers.restore_job import AtlasRestoreJobTrigger
 from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.conftest import TEST_DAGS
 from tests.operators.create_and_wait_helpers import (
@@ -24,20 +23,6 @@ from tests.operators.create_and_wait_helpers import (
 )
 
 MODES = ("poke", "deferrable")
-
-
-@pytest.fixture
-def triggers_run(monkeypatch):
-    """Record the settings of each restore-job trigger that runs (dag.test runs them in this process)."""
-    runs: list[dict] = []
-    real_run = AtlasRestoreJobTrigger.run
-
-    def recorded_run(self):
-        runs.append(self.serialize()[1])
-        return real_run(self)
-
-    monkeypatch.setattr(AtlasRestoreJobTrigger, "run", recorded_run)
-    return runs
 
 
 @pytest.mark.parametrize("mode", MODES)
