@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from airflow_provider_atlas_restore.testing.clock import iso_utc
 from airflow_provider_atlas_restore.testing.seeding import Seed
 from tests.testing.atlas_contract import V2_MEDIA_2024_05_30
 from tests.testing.conftest import V2_MEDIA, Urls
+from tests.testing.test_emulator_recorded import assert_like
 
 ROLE = "c0123456789abcdef012345c"
 QUEUED, IN_PROGRESS = 30.0, 900.0
@@ -229,3 +231,19 @@ def test_export_needs_a_completed_snapshot_and_a_known_bucket(
     ]
     for answer in answers:
         atlas_contract.check(answer)
+
+
+def test_answers_look_like_the_recorded_ones(
+    atlas_shared_dir: Path, emu: AtlasEmulator, seed: Seed, session: requests.Session, urls: Urls
+) -> None:
+    bucket = create_bucket(
+        session, urls, {"cloudProvider": "AWS", "bucketName": "test-bucket", "iamRoleId": ROLE}
+    )
+    assert_like(atlas_shared_dir, "v2-exportbucket-create", bucket)
+    emu.add_export_buckets(seed.group_id, 150, bucket_name="test-bucket")
+    listed = session.get(buckets_url(urls), headers={"Accept": V2_MEDIA_2024_05_30})
+    assert_like(atlas_shared_dir, "v2-exportbucket-list", listed)
+    export = create_export(
+        session, urls, {"snapshotId": seed.snapshot_id, "exportBucketId": bucket.json()["_id"]}
+    )
+    assert_like(atlas_shared_dir, "v2-export-create", export)

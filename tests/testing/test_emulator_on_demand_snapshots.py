@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from airflow_provider_atlas_restore.testing.backup_state import SNAPSHOT_IN_PROG
 from airflow_provider_atlas_restore.testing.clock import iso_utc
 from airflow_provider_atlas_restore.testing.seeding import Seed
 from tests.testing.conftest import V2_CONTENT_TYPE, V2_MEDIA, Urls
+from tests.testing.test_emulator_recorded import assert_like
 
 QUEUED, IN_PROGRESS = 60.0, 120.0
 DAY = 86_400
@@ -196,3 +198,15 @@ def test_add_on_demand_snapshot_follows_the_same_rule(emu: AtlasEmulator, seed: 
         emu.add_on_demand_snapshot(seed.group_id, "Cluster0")
     assert snap["status"] == "queued"
     assert emu.add_on_demand_snapshot(seed.group_id, "Cluster0", one_at_a_time=False)["status"] == "completed"
+
+
+def test_answers_look_like_the_recorded_ones(
+    atlas_shared_dir: Path, timed: AtlasEmulator, clock: ManualClock, session: requests.Session, urls: Urls
+) -> None:
+    taken = take(session, urls, {"description": "test-snapshot", "retentionInDays": 1})
+    assert_like(atlas_shared_dir, "v2-snapshot-take", taken)
+    url = f"{urls.snapshots()}/{taken.json()['id']}"
+    clock.advance(QUEUED)
+    assert_like(atlas_shared_dir, "v2-snapshot-get-inprogress", session.get(url))
+    clock.advance(IN_PROGRESS)
+    assert_like(atlas_shared_dir, "v2-snapshot-get-completed", session.get(url))
