@@ -8,7 +8,7 @@ collection restores 2025-03-12, on v2 only.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -69,13 +69,12 @@ class BackupRoutes:
             status: int = 200,
         ) -> Answer: ...
 
-        def _page(
+        def _list_page(
             self,
             req: Request,
             view: View,
             resource_path: str,
-            total: int,
-            fetch: Callable[[int, int], list[Any]],
+            items: Sequence[Any],
             render: Callable[[Any], dict[str, Any]],
             headers: dict[str, str] | None = None,
         ) -> Answer: ...
@@ -144,12 +143,11 @@ class BackupRoutes:
     def _list_buckets(self, req: Request, view: View) -> Answer:
         group_id = req.params["group_id"]
         buckets = self.backups.buckets_of(group_id)
-        return self._page(
+        return self._list_page(
             req,
             view,
             f"/groups/{group_id}/backup/exportBuckets",
-            len(buckets),
-            lambda start, count: buckets[start : start + count],
+            buckets,
             render_bucket,
             headers=self._media_headers(req, "list_export_buckets"),
         )
@@ -181,12 +179,11 @@ class BackupRoutes:
     def _list_exports(self, req: Request, view: View) -> Answer:
         p = req.params
         jobs = self.backups.export_jobs_newest_first(p["group_id"], p["cluster_name"])
-        return self._page(
+        return self._list_page(
             req,
             view,
             f"/groups/{p['group_id']}/clusters/{p['cluster_name']}/backup/exports",
-            len(jobs),
-            lambda start, count: jobs[start : start + count],
+            jobs,
             lambda job: render_export_job(job, view),
         )
 
@@ -220,12 +217,11 @@ class BackupRoutes:
         self._v2_only(req)
         p = req.params
         jobs = self.backups.collection_restore_jobs_newest_first(p["group_id"], p["cluster_name"])
-        return self._page(
+        return self._list_page(
             req,
             view,
             f"/groups/{p['group_id']}/clusters/{p['cluster_name']}/collectionRestoreJobs",
-            len(jobs),
-            lambda start, count: jobs[start : start + count],
+            jobs,
             lambda job: render_collection_restore_job(job, view),
             headers=self._media_headers(req, "list_collection_restore_jobs"),
         )
@@ -286,12 +282,11 @@ class BackupRoutes:
             if value is not None:
                 rendered = [item for item in rendered if item[name] == value]
         p = req.params
-        return self._page(
+        return self._list_page(
             req,
             view,
             f"/groups/{p['group_id']}/clusters/{p['cluster_name']}/collectionRestoreJobs/{job.id}/collections",
-            len(rendered),
-            lambda start, count: rendered[start : start + count],
+            rendered,
             lambda item: item,
             headers=self._media_headers(req, "list_restored_collections"),
         )

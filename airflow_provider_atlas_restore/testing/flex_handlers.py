@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.testing.cluster_payloads import negotiate
@@ -119,14 +119,14 @@ class FlexHandlers:
             headers: dict[str, str] | None = None,
         ) -> Answer: ...
 
-        def _page(
+        def _list_page(
             self,
             req: Request,
             view: View,
             resource_path: str,
-            total: int,
-            fetch: Callable[[int, int], list[Any]],
+            items: Sequence[Any],
             render: Callable[[Any], dict[str, Any]],
+            headers: dict[str, str] | None = None,
         ) -> Answer: ...
 
         def _versioned(self, req: Request, route: str, body: dict[str, Any]) -> Answer: ...
@@ -179,16 +179,14 @@ class FlexHandlers:
         render: Callable[[Any], dict[str, Any]],
     ) -> Answer:
         p = req.params
-        answer = self._page(
+        return self._list_page(
             req,
             view,
             f"/groups/{p['group_id']}/flexClusters/{p['cluster_name']}/backup/{segment}",
-            len(items),
-            lambda start, count: items[start : start + count],
+            items,
             render,
+            headers={"Content-Type": FLEX_CONTENT_TYPE},
         )
-        answer.headers["Content-Type"] = FLEX_CONTENT_TYPE
-        return answer
 
     # -- routes --------------------------------------------------------------------------
     def _get_flex_cluster(self, req: Request, view: View) -> Answer:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from airflow_provider_atlas_restore.testing.backup_handlers import BackupRoutes
@@ -199,6 +199,26 @@ class ApiHandlers(FlexHandlers, BackupRoutes):
         )
         return self._ok(req, page, page=True, headers=headers)
 
+    def _list_page(
+        self,
+        req: Request,
+        view: View,
+        resource_path: str,
+        items: Sequence[Any],
+        render: Callable[[Any], dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """Answer one page of ``items``, a list already in the route's order."""
+        return self._page(
+            req,
+            view,
+            resource_path,
+            len(items),
+            lambda start, count: list(items[start : start + count]),
+            render,
+            headers,
+        )
+
     # -- restore jobs --------------------------------------------------------------------
     def _list_jobs(self, req: Request, view: View) -> Answer:
         p = req.params
@@ -275,12 +295,11 @@ class ApiHandlers(FlexHandlers, BackupRoutes):
         sharded = req.path.endswith("/shardedClusters")
         items = cluster.snapshots_newest_first(sharded)
         suffix = "/snapshots/shardedClusters" if sharded else "/snapshots"
-        return self._page(
+        return self._list_page(
             req,
             view,
             f"{cluster_resource(cluster)}/backup{suffix}",
-            len(items),
-            lambda start, count: items[start : start + count],
+            items,
             lambda snap: render_any_snapshot(snap, view),
         )
 
@@ -309,12 +328,11 @@ class ApiHandlers(FlexHandlers, BackupRoutes):
 
     def _list_projects(self, req: Request, view: View) -> Answer:
         projects = sorted(self.store.projects.values(), key=lambda project: (project.created, project.id))
-        return self._page(
+        return self._list_page(
             req,
             view,
             "/groups",
-            len(projects),
-            lambda start, count: projects[start : start + count],
+            projects,
             lambda project: render_project(project, view),
         )
 
