@@ -102,7 +102,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": "MongoDB Atlas",
-                "python-modules": ["airflow_provider_atlas_restore.triggers.restore_job"],
+                "python-modules": [
+                    "airflow_provider_atlas_restore.triggers.restore_job",
+                    "airflow_provider_atlas_restore.triggers.polling",
+                ],
             }
         ],
     }

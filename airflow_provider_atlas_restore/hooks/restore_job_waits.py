@@ -9,8 +9,8 @@ from typing import Any
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
 from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
-from airflow_provider_atlas_restore.client.retry import is_retryable
-from airflow_provider_atlas_restore.exceptions import AtlasApiError
+from airflow_provider_atlas_restore.api.watched_resources import WatchedRestoreJob
+from airflow_provider_atlas_restore.hooks.resource_waits import ResourceWaitOperations
 from airflow_provider_atlas_restore.hooks.restore_jobs import RestoreJobOperations
 from airflow_provider_atlas_restore.hooks.snapshots import SnapshotOperations
 from airflow_provider_atlas_restore.models import (
@@ -50,7 +50,7 @@ def earliest_start_of_earlier_tries(try_number: object, dag_run_started: object)
     return began - CLOCK_SKEW_ALLOWANCE
 
 
-class RestoreJobWaitOperations(RestoreJobOperations, SnapshotOperations):
+class RestoreJobWaitOperations(RestoreJobOperations, SnapshotOperations, ResourceWaitOperations):
     """What a task that starts a restore and waits for it needs beyond list, read, create and cancel."""
 
     def find_restore_jobs(
@@ -287,38 +287,17 @@ class RestoreJobWaitOperations(RestoreJobOperations, SnapshotOperations):
             ``COMPLETED``, failed at ``FAILED``).
         """
         group = self.resolve_group_id(group_id)
-        started = time.monotonic()
-        outcome = WaitOutcome(
-            WaitStatus.PENDING,
-            RestoreJobState.PENDING,
-            f"Restore job {restore_job_id} of cluster {cluster_name}: no usable answer from Atlas yet.",
+        # The read below finds the API family (``auto`` costs no request for a dedicated
+        # cluster); the watched job only names the job and judges each answer.
+        known_kind = cluster_type if cluster_type in ("dedicated", "flex") else "dedicated"
+        return self.wait_for_resource(
+            WatchedRestoreJob(group, cluster_name, restore_job_id, known_kind),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            first_state=RestoreJobState.PENDING,
+            sleep=sleep,
+            read=lambda: self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type),
         )
-        job: dict[str, Any] | None = None
-        while True:
-            try:
-                job = self.get_restore_job(cluster_name, restore_job_id, group, cluster_type=cluster_type)
-            except AtlasApiError as error:
-                if not is_retryable(error):
-                    raise
-                self.log.warning(
-                    "Restore job %s: no usable answer this time, trying again later: %s",
-                    restore_job_id,
-                    error,
-                )
-            else:
-                outcome = evaluate_restore_job(
-                    job,
-                    cluster_name=cluster_name,
-                    now=datetime.now(timezone.utc),
-                    restore_job_id=restore_job_id,
-                )
-                self.log.info("%s Waited %.0f s.", outcome.message, time.monotonic() - started)
-                if outcome.status is not WaitStatus.PENDING:
-                    return outcome, job
-            left = started + timeout - time.monotonic()
-            if left <= 0:
-                return outcome, job
-            sleep(min(poll_interval, left))
 
     def cancel_restore_job_if_pending(
         self,

@@ -1,10 +1,10 @@
 """
 The poll loop every Atlas trigger shares: look at one resource until it is done or failed, or the time is up.
 
-A trigger names what it watches as a :class:`WatchedResource` (how to read it and how to judge
-an answer, the judging in :mod:`~airflow_provider_atlas_restore.models`); the loop, the retry
-rules, the shared clients of the triggerer and the single event are here. Restore jobs of both
-cluster kinds plug in today; snapshots, export jobs or collection restores plug in the same way.
+A trigger names what it watches as a
+:class:`~airflow_provider_atlas_restore.api.watched_resources.WatchedResource` (how to read it and
+how to judge an answer; the sync hook waits for the same one); the loop, the retry rules, the
+shared clients of the triggerer and the single event are here.
 """
 
 from __future__ import annotations
@@ -13,41 +13,19 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_atlas_restore.api.watched_resources import (
+    WatchedResource,
+    watched_resource_from_json,
+    watched_resource_to_json,
+)
 from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient, load_connection_config
 from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.models import WaitStatus
-
-if TYPE_CHECKING:
-    from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasRequests
-    from airflow_provider_atlas_restore.models import WaitOutcome
-
-
-class WatchedResource(Protocol):
-    """One Atlas resource a trigger waits for: how to read it and how to judge what was read."""
-
-    @property
-    def label(self) -> str:
-        """Return what names the resource in messages, such as ``Restore job 6a79... of cluster c1``."""
-
-    def request(self, api: AtlasRequests) -> ApiRequest:
-        """
-        Return the read of the resource.
-
-        :param api: the request builder of the connection's API version.
-        """
-
-    def evaluate(self, answer: Mapping[str, Any], now: datetime) -> WaitOutcome:
-        """
-        Return whether waiting is over for this answer, and how.
-
-        :param answer: the resource as Atlas returned it.
-        :param now: the current time (aware, UTC).
-        """
 
 
 class AtlasPollingTrigger(BaseTrigger):
@@ -123,3 +101,51 @@ class AtlasPollingTrigger(BaseTrigger):
                     return
                 wait = self.poll_interval if seconds_left is None else min(self.poll_interval, seconds_left)
                 await asyncio.sleep(max(wait, 0.0))
+
+
+class AtlasResourceTrigger(AtlasPollingTrigger):
+    """
+    Poll any watched Atlas resource (a snapshot, an export job, a collection restore job...) until it is done.
+
+    Yields exactly one event: ``{"status": "success" | "failure" | "timeout", "message": ...,
+    "resource_kind": ..., <the resource's ids>, "state": ...}``. The serialized trigger holds the
+    resource's kind and ids (checked again when it is rebuilt) and settings, never a secret.
+
+    :param atlas_conn_id: the ``mongodb_atlas`` connection.
+    :param resource: the resource as
+        :func:`~airflow_provider_atlas_restore.api.watched_resources.watched_resource_to_json` gives it.
+    :param poll_interval: seconds between two looks.
+    :param timeout_at: when to give up, as seconds since the epoch; ``None`` waits without end.
+    """
+
+    def __init__(
+        self,
+        *,
+        atlas_conn_id: str,
+        resource: Mapping[str, Any],
+        poll_interval: float = 60.0,
+        timeout_at: float | None = None,
+    ) -> None:
+        super().__init__(atlas_conn_id=atlas_conn_id, poll_interval=poll_interval, timeout_at=timeout_at)
+        self._watched = watched_resource_from_json(resource)
+        self.resource = watched_resource_to_json(self._watched)
+
+    def watched(self) -> WatchedResource:
+        """Return the resource this trigger waits for."""
+        return self._watched
+
+    def event_fields(self) -> dict[str, Any]:
+        """Return the resource's kind and ids, which the resuming task reuses."""
+        return {"resource_kind": self.resource["kind"], **self.resource["fields"]}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Return the class path and the keyword arguments that rebuild this trigger."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "atlas_conn_id": self.atlas_conn_id,
+                "resource": self.resource,
+                "poll_interval": self.poll_interval,
+                "timeout_at": self.timeout_at,
+            },
+        )

@@ -2,67 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_atlas_restore.api.validation import (
     validate_choice,
     validate_cluster_name,
     validate_object_id,
 )
-from airflow_provider_atlas_restore.models import WaitOutcome, evaluate_restore_job
+from airflow_provider_atlas_restore.api.watched_resources import WatchedRestoreJob
 from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind
 from airflow_provider_atlas_restore.triggers.polling import AtlasPollingTrigger
 
-if TYPE_CHECKING:
-    from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasRequests
-
+__all__ = ["AtlasRestoreJobTrigger", "WatchedRestoreJob"]
 _KINDS = tuple(kind.value for kind in ClusterKind)
-
-
-@dataclass(frozen=True)
-class WatchedRestoreJob:
-    """
-    A restore job as a :class:`~.polling.WatchedResource`: read from the cluster's API family, judged by the sensor's rules.
-
-    :param group_id: the project id.
-    :param cluster_name: the cluster name.
-    :param restore_job_id: the job.
-    :param cluster_kind: ``dedicated`` or ``flex``, as the task found it.
-    """
-
-    group_id: str
-    cluster_name: str
-    restore_job_id: str
-    cluster_kind: str = ClusterKind.DEDICATED.value
-
-    @property
-    def label(self) -> str:
-        """Return the job and cluster, for messages."""
-        return f"Restore job {self.restore_job_id} of cluster {self.cluster_name}"
-
-    def request(self, api: AtlasRequests) -> ApiRequest:
-        """
-        Return the read of the job from the dedicated or the flex API.
-
-        :param api: the request builder.
-        """
-        if self.cluster_kind == ClusterKind.FLEX.value:
-            return api.get_flex_restore_job_request(self.group_id, self.cluster_name, self.restore_job_id)
-        return api.get_restore_job_request(self.group_id, self.cluster_name, self.restore_job_id)
-
-    def evaluate(self, answer: Mapping[str, Any], now: datetime) -> WaitOutcome:
-        """
-        Return the verdict of :func:`~airflow_provider_atlas_restore.models.evaluate_restore_job`.
-
-        :param answer: the job as Atlas returned it.
-        :param now: the current time (aware, UTC).
-        """
-        return evaluate_restore_job(
-            answer, cluster_name=self.cluster_name, now=now, restore_job_id=self.restore_job_id
-        )
 
 
 class AtlasRestoreJobTrigger(AtlasPollingTrigger):
