@@ -28,6 +28,17 @@ from airflow_provider_atlas_restore.models.snapshot import Snapshot, SnapshotSta
 
 #: The statuses of a snapshot that is still being taken.
 RUNNING_STATUSES = (SnapshotStatus.QUEUED, SnapshotStatus.IN_PROGRESS)
+#: The 404 error codes that say the cluster or project is wrong, not that the snapshot is gone.
+_WRONG_PLACE_CODES = ("CLUSTER_NOT_FOUND", "GROUP_NOT_FOUND")
+
+
+def is_snapshot_gone(error: AtlasApiError) -> bool:
+    """
+    Return whether an error says the snapshot does not exist (404), not that the cluster or project is wrong.
+
+    :param error: the error of a snapshot's read or delete.
+    """
+    return error.status == 404 and error.error_code not in _WRONG_PLACE_CODES
 
 
 class OnDemandSnapshotOperations(SnapshotOperations):
@@ -204,6 +215,52 @@ class OnDemandSnapshotOperations(SnapshotOperations):
         request = self.api.delete_snapshot_request(self.resolve_group_id(group_id), cluster_name, snapshot_id)
         self.run(request)
         self.log.info("Deleted snapshot %s of cluster %s", snapshot_id, cluster_name)
+
+    def get_snapshot_if_present(
+        self, cluster_name: str, snapshot_id: str, group_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """
+        Return a replica set's or a sharded cluster's snapshot, or ``None`` when Atlas has no such snapshot.
+
+        The replica-set path is read first, then ``.../snapshots/shardedCluster/{id}``. A 404
+        naming the cluster or project (``CLUSTER_NOT_FOUND``, ``GROUP_NOT_FOUND``) raises; so does a
+        flex cluster, as :class:`AtlasClusterKindError` (it has no snapshots to delete).
+
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        group = self.resolve_group_id(group_id)
+        for sharded in (False, True):
+            try:
+                return self.get_snapshot(cluster_name, snapshot_id, group, sharded=sharded)
+            except AtlasApiError as error:
+                if kind_from_error_code(error.error_code) is ClusterKind.FLEX:
+                    raise AtlasClusterKindError(
+                        f"Cluster {cluster_name} is a flex cluster (Atlas answered {error.error_code}): "
+                        "it has no on-demand snapshots, and its daily ones cannot be deleted."
+                    ) from error
+                if not is_snapshot_gone(error):
+                    raise
+        return None
+
+    def delete_snapshot_if_present(
+        self, cluster_name: str, snapshot_id: str, group_id: str | None = None
+    ) -> bool:
+        """
+        Delete a snapshot; return ``False`` when Atlas answers 404 for it (gone already), ``True`` otherwise.
+
+        :param cluster_name: the cluster name.
+        :param snapshot_id: the snapshot id.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        """
+        try:
+            self.delete_snapshot(cluster_name, snapshot_id, group_id)
+        except AtlasApiError as error:
+            if not is_snapshot_gone(error):
+                raise
+            return False
+        return True
 
     def update_snapshot_retention(
         self,

@@ -29,12 +29,10 @@ from airflow_provider_atlas_restore.api.validation import (
 from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot, watched_resource_to_json
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import (
-    AtlasApiError,
     AtlasClusterKindError,
     AtlasSnapshotInProgressError,
 )
 from airflow_provider_atlas_restore.models import WaitOutcome, WaitStatus
-from airflow_provider_atlas_restore.models.cluster_kind import FLEX_CLUSTER_IN_CLUSTER_API
 from airflow_provider_atlas_restore.models.snapshot import (
     Snapshot,
     SnapshotResult,
@@ -54,8 +52,6 @@ IF_IN_PROGRESS = ("wait", "adopt", "fail")
 DEFAULT_POLL_INTERVAL = 30.0
 #: Seconds the take-snapshot task waits before failing: 24 hours.
 DEFAULT_TIMEOUT = 24 * 60 * 60.0
-#: The 404 error codes that say the cluster or project is wrong, not that the snapshot is gone.
-_WRONG_PLACE_CODES = ("CLUSTER_NOT_FOUND", "GROUP_NOT_FOUND")
 
 
 def _hook(atlas_conn_id: str) -> AtlasHook:
@@ -73,11 +69,6 @@ def _refuse_flex(operator: str, cluster_name: object) -> NoReturn:
         "daily ones, which cannot be deleted). Use cluster_type='auto' or 'dedicated' for a "
         "dedicated cluster."
     )
-
-
-def _is_gone(error: AtlasApiError) -> bool:
-    """Return whether a 404 says the snapshot does not exist (not that the cluster or project is wrong)."""
-    return error.status == 404 and error.error_code not in _WRONG_PLACE_CODES
 
 
 class AtlasTakeSnapshotOperator(BaseOperator):
@@ -417,37 +408,15 @@ class AtlasDeleteSnapshotOperator(BaseOperator):
         try:
             group = hook.resolve_group_id(self.group_id or None)
             result = {"snapshot_id": snapshot_id, "cluster_name": self.cluster_name, "group_id": group}
-            snapshot = self._read(hook, snapshot_id, group)
-            if snapshot is None:
-                return {**result, "deleted": False}
-            self._refuse_scheduled(Snapshot.from_api(snapshot), snapshot_id)
-            try:
-                hook.delete_snapshot(self.cluster_name, snapshot_id, group)
-            except AtlasApiError as error:
-                if not _is_gone(error):
-                    raise
-                self._log_gone(snapshot_id)
-                return {**result, "deleted": False}
-            return {**result, "deleted": True}
+            snapshot = hook.get_snapshot_if_present(self.cluster_name, snapshot_id, group)
+            if snapshot is not None:
+                self._refuse_scheduled(Snapshot.from_api(snapshot), snapshot_id)
+                if hook.delete_snapshot_if_present(self.cluster_name, snapshot_id, group):
+                    return {**result, "deleted": True}
+            self._log_gone(snapshot_id)
+            return {**result, "deleted": False}
         finally:
             hook.close()
-
-    def _read(self, hook: AtlasHook, snapshot_id: str, group: str) -> dict[str, Any] | None:
-        """Return the snapshot (a replica set's, else a sharded cluster's), or ``None`` when it is gone."""
-        for sharded in (False, True):
-            try:
-                return hook.get_snapshot(self.cluster_name, snapshot_id, group, sharded=sharded)
-            except AtlasApiError as error:
-                if error.error_code == FLEX_CLUSTER_IN_CLUSTER_API:
-                    raise AtlasClusterKindError(
-                        f"Cluster {self.cluster_name} is a flex cluster (Atlas answered "
-                        f"{error.error_code}): it has no on-demand snapshots, and its daily ones cannot "
-                        "be deleted."
-                    ) from error
-                if not _is_gone(error):
-                    raise
-        self._log_gone(snapshot_id)
-        return None
 
     def _log_gone(self, snapshot_id: str) -> None:
         self.log.info(

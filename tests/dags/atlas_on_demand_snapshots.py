@@ -71,3 +71,14 @@ for suffix, allow_scheduled in (("", False), ("_allow_scheduled", True)):
             **RETRY_AT_ONCE,
         )
     globals()[dag.dag_id] = dag
+
+with DAG(
+    dag_id="test_atlas_take_snapshot_and_restore_it", schedule=None, catchup=False, params=PARAMS
+) as dag:
+    from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
+
+    taken = take(deferrable=False, timeout=60)
+    taken >> AtlasCreateRestoreJobOperator(
+        task_id="restore", cluster_name="{{ params.cluster }}", snapshot_id=taken.output, poll_interval=0.2
+    )
+globals()[dag.dag_id] = dag

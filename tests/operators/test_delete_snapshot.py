@@ -151,3 +151,20 @@ def test_a_flex_cluster_found_by_auto_fails_the_task_saying_so_without_a_retry(
 def test_cluster_type_flex_is_refused_when_the_dag_loads(build):
     with pytest.raises(AtlasClusterKindError, match="Atlas takes no on-demand snapshots of flex clusters"):
         build()
+
+
+def test_the_take_tasks_output_is_a_snapshot_id_for_a_restore(
+    airflow_database, atlas_emulator, atlas_dag_runner
+):
+    atlas_emulator.ready_after = 0
+
+    result = atlas_dag_runner(TEST_DAGS, "test_atlas_take_snapshot_and_restore_it")
+
+    assert result.state == "success", result.task_states
+    assert result.xcom["restore"]["snapshot_id"] == result.xcom["take"]["snapshot_id"]
+    [job] = [
+        atlas_emulator.restore_job(
+            atlas_emulator.seed.group_id, CLUSTER, result.xcom["restore"]["restore_job_id"]
+        )
+    ]
+    assert job["snapshotId"] == result.xcom["take"]["snapshot_id"]
