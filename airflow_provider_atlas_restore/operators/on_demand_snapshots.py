@@ -29,6 +29,7 @@ from airflow_provider_atlas_restore.api.validation import (
 from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot, watched_resource_to_json
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import (
+    AtlasApiError,
     AtlasClusterKindError,
     AtlasSnapshotInProgressError,
 )
@@ -191,7 +192,13 @@ class AtlasTakeSnapshotOperator(BaseOperator):
     def _take(
         self, hook: AtlasHook, spec: OnDemandSnapshotSpec, group: str, deadline: float
     ) -> dict[str, Any]:
-        """Take the snapshot; when one is running, wait for it, adopt it or fail, as ``if_in_progress`` says."""
+        """
+        Take the snapshot; when one is running, wait for it, adopt it or fail, as ``if_in_progress`` says.
+
+        A 400 or 409 while no on-demand snapshot runs (the one Atlas refused for may have just
+        ended) is asked once more before it fails the task.
+        """
+        asked_again = False
         while True:
             try:
                 return hook.take_snapshot(
@@ -199,6 +206,16 @@ class AtlasTakeSnapshotOperator(BaseOperator):
                     group,
                     description=spec.description,
                     retention_in_days=spec.retention_in_days,
+                )
+            except AtlasApiError as refused:
+                if refused.status not in (400, 409) or asked_again:
+                    raise
+                asked_again = True
+                self.log.warning(
+                    "Atlas refused the snapshot and no on-demand snapshot of cluster %s runs now (the "
+                    "one it refused for may have just ended): asking once more. %s",
+                    self.cluster_name,
+                    refused,
                 )
             except AtlasSnapshotInProgressError as running:
                 if running.snapshot_id is None:

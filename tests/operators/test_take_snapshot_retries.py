@@ -149,3 +149,17 @@ def test_a_retry_does_not_adopt_a_failed_snapshot_and_takes_another(
     assert failed["status"] == "failed"
     assert result.xcom["take"]["snapshot_id"] == taken_again["id"]
     assert posts(atlas_emulator) == 2
+
+
+def test_a_refusal_while_nothing_runs_is_asked_once_more_before_failing(
+    airflow_database, atlas_emulator, atlas_dag_runner, log_text
+):
+    # Atlas refused for a snapshot that ended before the task looked for it: the next POST is taken.
+    atlas_emulator.faults.add(route="take_snapshot", status=400, method="POST")
+
+    result = atlas_dag_runner(TEST_DAGS, "test_atlas_take_snapshot_fail_poke")
+
+    assert result.state == "success", result.task_states
+    assert (posts(atlas_emulator, 400), posts(atlas_emulator)) == (1, 1)
+    assert try_numbers("test_atlas_take_snapshot_fail_poke", result.run_id) == {"take": 1}
+    assert "asking once more" in log_text()
