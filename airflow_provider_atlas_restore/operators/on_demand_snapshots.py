@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 
 #: What the take-snapshot task does when another on-demand snapshot of the cluster is running.
 IF_IN_PROGRESS = ("wait", "adopt", "fail")
+#: What a task waits for while another snapshot runs, for the timeout message.
+_RUNNING_ONE = "it to end, so this task took no snapshot of its own"
 #: Seconds between two looks at a snapshot being taken.
 DEFAULT_POLL_INTERVAL = 30.0
 #: Seconds the take-snapshot task waits before failing: 24 hours.
@@ -198,7 +200,7 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         A 400 or 409 while no on-demand snapshot runs (the one Atlas refused for may have just
         ended) is asked once more before it fails the task.
         """
-        asked_again = False
+        asked_again, waited_for = False, set[str]()
         while True:
             try:
                 return hook.take_snapshot(
@@ -234,6 +236,12 @@ class AtlasTakeSnapshotOperator(BaseOperator):
                         running.status,
                     )
                     return hook.get_snapshot(self.cluster_name, running_id, group, sharded=running.sharded)
+                if running_id in waited_for:  # ended by its own read, still running by the list
+                    if time.time() >= deadline:
+                        self._time_is_up(running_id, _RUNNING_ONE)
+                    time.sleep(self.poll_interval)
+                    continue
+                waited_for.add(running_id)
                 self.log.info(
                     "On-demand snapshot %s of cluster %s is %s and Atlas takes one at a time: waiting "
                     "for it to end, then taking this task's (if_in_progress='wait').",
@@ -258,7 +266,7 @@ class AtlasTakeSnapshotOperator(BaseOperator):
             return
         if self.deferrable and left > 0:
             self._defer(watched, deadline, "execute_after_running")
-        self._time_is_up(watched.snapshot_id, "it ended, so this task took no snapshot")
+        self._time_is_up(watched.snapshot_id, _RUNNING_ONE)
 
     def _defer(self, watched: WatchedSnapshot, deadline: float, method_name: str) -> NoReturn:
         """Wait for ``watched`` in the triggerer, then resume in ``method_name``."""
@@ -290,7 +298,7 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         event = event or {}
         running_id = validate_object_id(event.get("snapshot_id"), "snapshot_id")
         if event.get("status") == "timeout":
-            self._time_is_up(running_id, "it ended, so this task took no snapshot")
+            self._time_is_up(running_id, _RUNNING_ONE)
         self.log.info("On-demand snapshot %s ended: %s", running_id, event.get("message"))
         spec = self._check()
         deadline = deadline if deadline is not None else time.time() + self.timeout

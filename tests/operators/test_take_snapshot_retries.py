@@ -163,3 +163,17 @@ def test_a_refusal_while_nothing_runs_is_asked_once_more_before_failing(
     assert (posts(atlas_emulator, 400), posts(atlas_emulator)) == (1, 1)
     assert try_numbers("test_atlas_take_snapshot_fail_poke", result.run_id) == {"take": 1}
     assert "asking once more" in log_text()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_timeout_while_waiting_for_the_running_snapshot_takes_none(
+    airflow_database, atlas_emulator, running_snapshot, atlas_dag_runner, log_text, mode
+):
+    result = atlas_dag_runner(TEST_DAGS, f"test_atlas_take_snapshot_timeout_{mode}")
+
+    assert result.task_states["take"] == "failed"
+    assert (
+        f"On-demand snapshot {running_snapshot['id']} of cluster {CLUSTER} was not done after timeout=1 s of "
+        "waiting for it to end, so this task took no snapshot of its own"
+    ) in log_text()
+    assert (posts(atlas_emulator, 400), posts(atlas_emulator)) == (1, 0)
