@@ -54,6 +54,7 @@ from example_dag import CREATE_TASK, DAG_ID
 from failure import E2EFailure
 from processes import Component, print_tail
 from run_context import Run, Settings
+from snapshot_watch import watch_snapshots
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -206,13 +207,14 @@ def scenario(run: Run) -> list[str]:
     defer_and_crash(run, emulator)
     finish_and_verify(run, emulator)
     steps = run.steps
-    return [
+    summary = [
         f"Airflow up {steps.marks['airflow up']:.1f} s",
         f"trigger -> deferred {steps.between('triggered', 'deferred'):.1f} s",
         f"SIGKILL -> takeover {steps.between('triggerer killed', 'taken over'):.1f} s",
         f"takeover -> run success {steps.between('taken over', 'run succeeded'):.1f} s",
         f"trigger -> run success {steps.between('triggered', 'run succeeded'):.1f} s",
     ]
+    return summary + watch_snapshots(run, emulator)
 
 
 # -- reporting and teardown --------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.api.paging import Page
 from airflow_provider_atlas_restore.api.validation import (
@@ -20,13 +20,14 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_group_id_or_default,
     validate_positive_seconds,
 )
-from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient, load_connection_config
-from airflow_provider_atlas_restore.client.retry import is_retryable
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
 from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind, given_kind, kind_from_error_code
 from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_taken_at
 from airflow_provider_atlas_restore.models.snapshot_marks import SnapshotMark
 from airflow_provider_atlas_restore.triggers.event_marks import MarkStore, choose_mark_store, mark_key
+
+if TYPE_CHECKING:
+    from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient
 
 try:  # Airflow 3.0+
     from airflow.triggers.base import BaseEventTrigger, TriggerEvent
@@ -118,6 +119,13 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Look at the cluster's snapshots every ``poll_interval`` seconds; yield one event per new one."""
+        # Imported here, in the triggerer: a DAG file that builds the trigger loads no HTTP client.
+        from airflow_provider_atlas_restore.client.async_client import (
+            AtlasAsyncClient,
+            load_connection_config,
+        )
+        from airflow_provider_atlas_restore.client.retry import is_retryable
+
         config = await load_connection_config(self.atlas_conn_id)
         group = self.group_id or config.group_id
         if not group:
