@@ -81,9 +81,12 @@ if AssetWatcher is not None:
             timeout=6 * 60 * 60,
         ).expand(snapshot_id=new_snapshots())
 
-        # Emits the destination folder's asset (its extra: each file's URI, bytes and sha256).
+        # Emits the destination folder's asset, spelt as docs/lineage.md says (one trailing
+        # slash), with each file's URI, bytes and sha256 in its extra. Named here because a
+        # mapped task is built at run time: the scheduler learns the outlet from this line.
         AtlasDownloadSnapshotOperator.partial(
             task_id="download",
             destination=SNAPSHOTS_URI,
             destination_conn_id=SNAPSHOTS_CONN_ID,
+            outlets=[Asset(SNAPSHOTS_URI.rstrip("/") + "/")],
         ).expand(restore_job=create_restore.output)
