@@ -298,3 +298,22 @@ def test_mark_forgets_the_oldest_ids_without_letting_them_back_in():
 def test_mark_of_another_layout_is_not_read():
     assert SnapshotMark.from_json({"version": 99, "seen": {}}) is None
     assert SnapshotMark.from_json("garbage") is None
+
+
+def test_events_and_the_stored_mark_hold_no_secret_or_link(atlas_emulator, emulator_connection):
+    store = FakeAssetStateStore()
+
+    async def one_appears() -> None:
+        await answered(atlas_emulator, 2)
+        add_snapshot(atlas_emulator)
+        await answered(atlas_emulator, 3)
+
+    trigger = make_trigger(atlas_emulator, store)
+    events = watch(trigger, one_appears)
+
+    assert len(events) == 1
+    stored = json.dumps([events, store.values, trigger.serialize()])
+    assert atlas_emulator.private_key not in stored
+    assert atlas_emulator.public_key not in stored
+    assert "http" not in stored
+    assert store.writes == 2  # the baseline, then the mark before the one event
