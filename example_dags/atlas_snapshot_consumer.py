@@ -11,6 +11,7 @@ from ``ATLAS_SNAPSHOTS_URI``, as in the watcher DAG. On Airflow 2.11 the asset i
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG, Asset, task
@@ -23,6 +24,7 @@ with DAG(
     dag_id="atlas_snapshot_consumer",
     description="Each landed Atlas snapshot (the download's asset event) -> its files and sha256 reported",
     schedule=[SNAPSHOTS],
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     tags=["mongodb-atlas", "example"],
 ) as dag:

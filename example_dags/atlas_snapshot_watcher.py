@@ -21,6 +21,7 @@ Airflow 2.11 has no ``AssetWatcher``: there this file defines no DAG.
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG, task
@@ -55,6 +56,7 @@ if AssetWatcher is not None:
         dag_id="atlas_snapshot_watcher",
         description="Each new completed Atlas snapshot -> download restore -> files in object storage",
         schedule=[NEW_SNAPSHOT],
+        start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
         catchup=False,
         tags=["mongodb-atlas", "example"],
     ) as dag:

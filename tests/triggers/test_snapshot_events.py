@@ -11,8 +11,12 @@ from typing import Any
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
-from airflow_provider_atlas_restore.models.snapshot_marks import MAX_REMEMBERED, SnapshotMark
-from airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger
+from airflow_provider_atlas_restore.triggers.snapshot_events import (
+    HAS_EVENT_TRIGGERS,
+    AtlasSnapshotEventTrigger,
+)
+
+pytestmark = pytest.mark.skipif(not HAS_EVENT_TRIGGERS, reason="event triggers exist from Airflow 3")
 
 
 class FakeAssetStateStore:
@@ -275,29 +279,6 @@ def test_serialized_trigger_holds_settings_only(atlas_emulator, emulator_connect
 def test_bad_settings_are_refused_before_any_request(arguments, message):
     with pytest.raises(AtlasInputError, match=message):
         AtlasSnapshotEventTrigger(**arguments)
-
-
-def test_mark_forgets_the_oldest_ids_without_letting_them_back_in():
-    mark = SnapshotMark()
-    snapshots = [
-        {"id": f"{i:024x}", "status": "completed", "createdAt": f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z"}
-        for i in range(MAX_REMEMBERED + 5)
-    ]
-    for snapshot in snapshots:
-        mark.remember(snapshot)
-
-    again = SnapshotMark.from_json(json.loads(json.dumps(mark.to_json())))
-
-    assert again is not None
-    assert len(again.seen) == MAX_REMEMBERED
-    assert again.new_snapshots(snapshots) == []
-    newer = {"id": "f" * 24, "status": "COMPLETED", "startTime": "2026-02-01T00:00:00Z"}
-    assert again.new_snapshots([*snapshots, newer]) == [newer]
-
-
-def test_mark_of_another_layout_is_not_read():
-    assert SnapshotMark.from_json({"version": 99, "seen": {}}) is None
-    assert SnapshotMark.from_json("garbage") is None
 
 
 def test_events_and_the_stored_mark_hold_no_secret_or_link(atlas_emulator, emulator_connection):
