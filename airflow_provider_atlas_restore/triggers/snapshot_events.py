@@ -134,8 +134,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
             )
         kind = given_kind(self.cluster_type)
         key = mark_key(_MARK_PREFIX, group, self.cluster_name, "sharded" if self.sharded else "replicaSet")
-        store: MarkStore | None = None
-        mark: SnapshotMark | None = None
+        store, stored = await choose_mark_store(self.asset_state_store_or_none(), key, self.log)
+        mark = SnapshotMark.from_json(stored)  # None: a new watcher, whose first look is the baseline
         async with AtlasAsyncClient(config, logger=self.log) as client:
             while True:
                 try:
@@ -153,14 +153,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
                         error,
                     )
                 else:
-                    if store is None:
-                        store, stored = await choose_mark_store(
-                            self.asset_state_store_or_none(), key, self.log
-                        )
-                        mark = SnapshotMark.from_json(stored)
-                        if mark is None:
-                            mark = await self._start_mark(store, key, listing)
-                    assert mark is not None
+                    if mark is None:
+                        mark = await self._start_mark(store, key, listing)
                     for snapshot in mark.new_snapshots(listing):
                         mark.remember(snapshot)
                         await store.save(key, mark.to_json())  # before the event: never announced twice
