@@ -106,6 +106,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_atlas_restore.triggers.restore_job",
                     "airflow_provider_atlas_restore.triggers.polling",
+                    "airflow_provider_atlas_restore.triggers.snapshot_events",
                 ],
             }
         ],

@@ -162,3 +162,14 @@ def test_operators_and_sensor_default_to_the_hooks_connection():
     assert AtlasHook.default_conn_name == "mongodb_atlas_default"
     assert set(defaults.values()) == {AtlasHook.default_conn_name}
     assert inspect.signature(AtlasHook).parameters["atlas_conn_id"].default == AtlasHook.default_conn_name
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="event triggers (AssetWatcher) exist from Airflow 3")
+def test_building_the_snapshot_event_trigger_loads_no_http_client(airflow_alone):
+    added = added_at_parse_time(
+        airflow_alone,
+        "from airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger\n"
+        "AtlasSnapshotEventTrigger(cluster_name='Cluster0')",
+    )
+
+    assert added == []

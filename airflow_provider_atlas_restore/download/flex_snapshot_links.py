@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException
@@ -15,6 +16,7 @@ from airflow_provider_atlas_restore.download.snapshot_files import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.masking import mask_link
 from airflow_provider_atlas_restore.models.cluster_kind import NON_FLEX_CLUSTER_IN_FLEX_API, ClusterKind
+from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
@@ -61,6 +63,8 @@ class FlexSnapshotLinks:
         self.snapshot_id = snapshot_id
         self.cluster_type = cluster_type
         self.file_name_template = file_name_template
+        #: When the snapshot was finished (``snapshotFinishedDate`` of the download answer), once asked.
+        self.snapshot_time: datetime | None = None
 
     def links(self) -> list[DownloadLink]:
         """Check the cluster is flex, choose the snapshot, and ask Atlas for its ``snapshotUrl``."""
@@ -125,6 +129,7 @@ class FlexSnapshotLinks:
                 reason="OK",
                 detail=f"the answer for {where} has no snapshotUrl to download. Nothing was downloaded",
             )
+        self.snapshot_time = parse_timestamp(answer.get("snapshotFinishedDate")) or self.snapshot_time
         job_id = answer.get("id")
         return name_flex_snapshot_file(
             url,

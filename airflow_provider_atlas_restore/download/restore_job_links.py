@@ -16,7 +16,7 @@ from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasDownlo
 from airflow_provider_atlas_restore.masking import REDACTED_URL, is_usable_link, mask_links_in
 from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobResult, RestoreJobState
 from airflow_provider_atlas_restore.models.cluster_kind import FLEX_CLUSTER_IN_CLUSTER_API, ClusterKind
-from airflow_provider_atlas_restore.models.restore_job import with_private_links
+from airflow_provider_atlas_restore.models.restore_job import parse_timestamp, with_private_links
 from airflow_provider_atlas_restore.models.result import parse_xcom_text
 
 if TYPE_CHECKING:
@@ -113,6 +113,13 @@ class RestoreJobLinks:
         self.now = now
         self.cluster_type = cluster_type
         self._source: tuple[str | None, str | None, str | None] = (restore_job_id, cluster_name, group_id)
+        #: When Atlas took the snapshot (the job's ``timestamp``), once the job was read from the API.
+        self.snapshot_time: datetime | None = None
+
+    @property
+    def source(self) -> tuple[str | None, str | None, str | None]:
+        """Return the job id, cluster and project the links came from (after :meth:`links`)."""
+        return self._source
 
     def links(self) -> list[DownloadLink]:
         """Return the files to download, from the XCom value or fresh from the API."""
@@ -186,6 +193,7 @@ class RestoreJobLinks:
             is ClusterKind.FLEX
         ):
             raise flex  # "auto" found a flex cluster, and read its (restore, never download) job
+        self.snapshot_time = parse_timestamp(raw.get("timestamp")) if isinstance(raw, Mapping) else None
         # The id asked for is kept, not the one the server echoed.
         ids = {"restore_job_id": job_id, "cluster_name": cluster_name, "group_id": group_id}
         job = RestoreJobResult.from_job(raw, **ids)

@@ -30,6 +30,7 @@ from airflow_provider_atlas_restore.defaults import (
     MIN_UPLOAD_PART_SIZE,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.lineage.assets import outlets_with_folder_asset
 from airflow_provider_atlas_restore.masking import mask_link, mask_links_in
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         LinkSource,
     )
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+    from airflow_provider_atlas_restore.lineage.download import DownloadLineage
 
 #: What ``if_exists`` accepts (:mod:`~airflow_provider_atlas_restore.download.existing_files` applies it).
 IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
@@ -181,6 +183,12 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
     :param max_attempts: requests per file, the first included; each resume counts (default 5).
     :param retry_initial_wait: seconds before the first resume, doubling after (default 1).
     :param progress_interval: seconds between progress log lines (default 5).
+
+    Lineage (docs/lineage.md): the task's outlet is the destination folder's asset (its URI
+    with one trailing slash, declared when the DAG is parsed) unless ``outlets`` are given; each
+    successful run puts on their event an extra listing each file's URI, bytes and sha256 and
+    the cluster, snapshot and restore job. Each file is reported to Airflow's hook lineage and
+    to OpenLineage (an optional provider) as an output of the cluster.
     """
 
     template_fields: Sequence[str] = (
@@ -220,6 +228,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         private_endpoint_id: str | None = None,
         **kwargs: Any,
     ) -> None:
+        kwargs["outlets"] = outlets_with_folder_asset(destination, kwargs.get("outlets"))
         super().__init__(**kwargs)
         self.destination = destination
         self.restore_job = restore_job
@@ -299,9 +308,28 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 ]
             finally:
                 downloader.session.close()
+            self._record_lineage(context, hook, source, links, results)
         finally:
             hook.close()
         return [result.to_xcom() for result in results]
+
+    def _record_lineage(
+        self, context: Context, hook: AtlasHook, source: Any, links: Any, results: Any
+    ) -> None:
+        """Put the run's extra on its asset events and report its hook lineage (docs/lineage.md)."""
+        from airflow_provider_atlas_restore.lineage.download import download_source, record_download
+
+        atlas = download_source(source, links, results, hook)
+        self._lineage = record_download(context, self.outlets, hook, atlas, results)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the OpenLineage facets of the run: the cluster in, each written file out (docs/lineage.md)."""
+        from airflow_provider_atlas_restore.lineage.openlineage import files_lineage
+
+        lineage: DownloadLineage | None = getattr(self, "_lineage", None)
+        if lineage is None:
+            return None
+        return files_lineage(*lineage)
 
     def _check_inputs(self, *, rendered: bool) -> None:
         _check_inputs(

@@ -1,0 +1,151 @@
+"""
+The assets the operators declare, and the extra of the event each successful run emits.
+
+A download's asset is its destination folder, spelt as docs/lineage.md tells consumers to write
+it: the folder's URI with one trailing slash (``Asset("s3://bucket/restores/")``). Airflow 3
+keeps an asset's name as written and its URI without the slash, and name and URI together
+identify it: the operator and the consumer must use the one spelling this module builds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from airflow.providers.common.compat.assets import Asset
+
+from airflow_provider_atlas_restore.lineage.facts import AtlasSource, LandedFile
+
+__all__ = [
+    "add_event_extra",
+    "event_extra",
+    "export_asset_uri",
+    "folder_asset",
+    "folder_asset_uri",
+    "outlets_with_folder_asset",
+]
+
+log = logging.getLogger(__name__)
+
+_TEMPLATE = re.compile(r"\{\{|\{%")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$")
+
+
+def _static_part(path: str) -> str:
+    """Return ``path`` up to the last ``/`` before the first template marker (all of it when none)."""
+    match = _TEMPLATE.search(path)
+    if match is None:
+        return path
+    return path[: path.rfind("/", 0, match.start()) + 1]
+
+
+def folder_asset_uri(destination: Any) -> str | None:
+    """
+    Return the asset URI of a download destination folder, with one trailing slash, or ``None``.
+
+    ``s3://bucket/restores`` gives ``s3://bucket/restores/``; ``/data/restores`` and
+    ``file:///data/restores`` give ``file:///data/restores/``. A templated destination gives its
+    static folder before the first templated segment (``s3://bucket/restores/{{ ds }}/`` gives
+    ``s3://bucket/restores/``) when that names at least a bucket, or a folder below ``/``;
+    a relative or ``~`` path, or a destination that is all template, gives ``None``.
+
+    :param destination: the operator's ``destination`` as given (a string or an ``ObjectStoragePath``).
+    """
+    protocol = getattr(destination, "protocol", None)
+    if protocol is not None and not isinstance(destination, str):  # an ObjectStoragePath
+        path = str(getattr(destination, "path", "")).strip("/")
+        if not path:
+            return None
+        return f"{protocol}:///{path}/" if protocol in ("file", "local") else f"{protocol}://{path}/"
+    if not isinstance(destination, str) or not destination.strip():
+        return None
+    text = _static_part(destination.strip())
+    match = _SCHEME.match(text)
+    if match is not None:
+        scheme, rest = match.groups()
+        if scheme in ("file", "local"):
+            folder = rest.lstrip("/").rstrip("/")
+            return f"file:///{folder}/" if folder else None
+        bucket, _, key = rest.partition("/")
+        if not bucket or _TEMPLATE.search(bucket):
+            return None
+        key = key.strip("/")
+        return f"{scheme}://{bucket}/{key}/" if key else f"{scheme}://{bucket}/"
+    if not text.startswith("/"):
+        return None  # relative, ``~`` or all template: the worker decides where it is
+    folder = text.strip("/")
+    return f"file:///{folder}/" if folder else None
+
+
+def folder_asset(destination: Any) -> Any | None:
+    """
+    Return the destination folder's ``Asset`` (a ``Dataset`` on Airflow 2.11), or ``None``.
+
+    :param destination: the operator's ``destination`` as given.
+    """
+    uri = folder_asset_uri(destination)
+    return Asset(uri) if uri else None
+
+
+def outlets_with_folder_asset(destination: Any, outlets: Any) -> Any:
+    """
+    Return the outlets a download task declares: the user's when given, else the folder's asset.
+
+    :param destination: the operator's ``destination`` as given.
+    :param outlets: the task's ``outlets`` argument (``None`` when not given).
+    """
+    if outlets:
+        return outlets
+    asset = folder_asset(destination)
+    return [asset] if asset is not None else outlets
+
+
+def export_asset_uri(bucket_uri: str, prefix: str) -> str:
+    """
+    Return an export's asset URI: the bucket and the stable part of its prefix, with one trailing slash.
+
+    :param bucket_uri: the export bucket, ``s3://bucket`` (or ``gs://bucket``).
+    :param prefix: the part of the export path that does not change from one export to the next
+        (up to the cluster, e.g. ``exported_snapshots/<org>/<project>/<cluster>``).
+    """
+    folder = prefix.strip("/")
+    base = bucket_uri.rstrip("/")
+    return f"{base}/{folder}/" if folder else f"{base}/"
+
+
+def event_extra(source: AtlasSource, files: Iterable[LandedFile]) -> dict[str, Any]:
+    """
+    Return the extra of a run's asset event: what it wrote (URI, bytes, sha256) and where it came from.
+
+    :param source: the Atlas cluster, snapshot and job.
+    :param files: the files written (or kept), at their final names.
+    """
+    return {"files": [landed.to_extra() for landed in files], **source.to_extra()}
+
+
+def add_event_extra(
+    context: Mapping[str, Any], outlets: Sequence[Any] | None, extra: dict[str, Any]
+) -> list[str]:
+    """
+    Put ``extra`` on the event Airflow emits for each asset outlet of the task; return their names.
+
+    Asset aliases and other outlets are left alone. Without ``outlet_events`` in the context
+    (``execute`` called by hand) nothing happens.
+
+    :param context: the task's context.
+    :param outlets: the task's ``outlets``.
+    :param extra: the event's extra (see :func:`event_extra`).
+    """
+    events = context.get("outlet_events") if isinstance(context, Mapping) else None
+    if events is None:
+        return []
+    updated = []
+    for outlet in outlets or ():
+        if isinstance(outlet, Asset):
+            events[outlet].extra.update(extra)
+            updated.append(str(getattr(outlet, "name", None) or outlet.uri))
+    if updated:
+        log.info("Asset event extra set for %s (%d file(s))", ", ".join(updated), len(extra.get("files", ())))
+    return updated

@@ -1,0 +1,48 @@
+"""
+A DAG pair the lineage tests run: a download whose outlet is its destination folder's asset, and a consumer scheduled on it.
+
+The destination and the consumer's asset are read from the environment when the file is
+parsed (each test has its own folder or bucket), the asset spelt as docs/lineage.md tells
+users to write it: the folder's URI with one trailing slash.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from airflow.providers.common.compat.assets import Asset
+from airflow.providers.common.compat.sdk import DAG, BaseOperator
+
+from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
+
+DESTINATION = os.environ.get("ATLAS_LINEAGE_DESTINATION", "/tmp/atlas-lineage-unused")
+#: What a user writes in the consumer DAG, e.g. ``Asset("s3://bucket/restores/")``.
+CONSUMED = os.environ.get("ATLAS_LINEAGE_ASSET", "file:///tmp/atlas-lineage-unused/")
+
+
+class ReportLandedFiles(BaseOperator):
+    """Return the files listed by the asset events that started this run."""
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        events = context.get("triggering_asset_events") or context.get("triggering_dataset_events") or {}
+        return [file for batch in events.values() for event in batch for file in event.extra.get("files", [])]
+
+
+with DAG(
+    dag_id="test_atlas_lineage_download",
+    schedule=None,
+    catchup=False,
+    params={"restore_job": {}, "conn_id": "mongodb_atlas_default", "destination_conn_id": ""},
+) as download_dag:
+    AtlasDownloadSnapshotOperator(
+        task_id="download",
+        restore_job="{{ params.restore_job }}",
+        destination=DESTINATION,
+        destination_conn_id="{{ params.destination_conn_id }}",
+        atlas_conn_id="{{ params.conn_id }}",
+        retries=0,
+    )
+
+with DAG(dag_id="test_atlas_lineage_consumer", schedule=[Asset(CONSUMED)], catchup=False) as consumer_dag:
+    ReportLandedFiles(task_id="report")
