@@ -28,8 +28,8 @@ def snapshot_reference(value: Any, parameter: str = "snapshot_id", *, allow_late
     if isinstance(value, Mapping):
         if "snapshot_id" not in value:
             raise AtlasInputError(
-                f"{parameter} is a mapping without 'snapshot_id' (keys: {sorted(map(str, value))}): pass a "
-                "snapshot id, 'latest', or a take-snapshot task's output."
+                f"{parameter} is a mapping without 'snapshot_id' (keys: {sorted(map(str, value))}): it must be "
+                "a snapshot id, 'latest', or a take-snapshot task's output."
             )
         return validate_object_id(value["snapshot_id"], f"{parameter}['snapshot_id']")
     if allow_latest and value == LATEST_SNAPSHOT:
@@ -38,5 +38,5 @@ def snapshot_reference(value: Any, parameter: str = "snapshot_id", *, allow_late
         allowed = (
             "a snapshot id, 'latest', or a take-snapshot task's output" if allow_latest else "a snapshot id"
         )
-        raise AtlasInputError(f"{parameter}={value!r} is not a snapshot: pass {allowed}.")
+        raise AtlasInputError(f"{parameter}={value!r} is not a snapshot: it must be {allowed}.")
     return validate_object_id(value, parameter)
