@@ -175,3 +175,19 @@ def test_the_wait_goes_on_through_rate_limits_and_unavailable_answers(
     assert atlas_emulator.stats.count(route="get_export_job", status=status) == WAIT_FAULTS[fault]["count"]
     assert result.xcom["export"]["state"] == "Successful"
     assert creates(atlas_emulator, "create_export_job") == 1
+
+
+def test_a_flex_cluster_is_refused_before_any_export_request_and_not_retried(
+    airflow_database, atlas_emulator, atlas_dag_runner, bucket, log_text
+):
+    from airflow_provider_atlas_restore.testing.seeding import seed_flex
+
+    seed_flex(atlas_emulator, atlas_emulator.seed)
+
+    result = atlas_dag_runner(TEST_DAGS, "test_atlas_export_snapshot_poke", {"cluster": "Flex0"})
+
+    assert result.task_states["export"] == "failed"
+    assert "Cluster Flex0 is a flex cluster: Atlas has no snapshot export for flex clusters" in log_text()
+    assert creates(atlas_emulator, "create_export_job") == 0
+    assert atlas_emulator.stats.count(route="list_export_buckets") == 0  # refused before the bucket lookup
+    assert atlas_emulator.stats.count(route="get_cluster", status=400) == 1  # asked once: no retry
