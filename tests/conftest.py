@@ -496,14 +496,14 @@ def triggers_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def resource_triggers_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Record the settings of each AtlasResourceTrigger that runs (export jobs, collection restores...)."""
+    """Record the watched resource of each AtlasResourceTrigger that runs (the same as tests/operators/conftest.py's)."""
     from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
 
     runs: list[dict[str, Any]] = []
     real_run = AtlasResourceTrigger.run
 
     def recorded_run(self: AtlasResourceTrigger) -> Any:
-        runs.append(self.serialize()[1])
+        runs.append(self.serialize()[1]["resource"])
         return real_run(self)
 
     monkeypatch.setattr(AtlasResourceTrigger, "run", recorded_run)

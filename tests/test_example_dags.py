@@ -179,7 +179,7 @@ def test_export_example_takes_exports_reports_the_uri_and_deletes_the_snapshot(
     }
     assert taken["snapshot_id"] not in export_emulator.store.cluster(seed.group_id, "Cluster0").snapshots
     assert export_emulator.stats.count(route="delete_snapshot", method="DELETE", status=204) == 1
-    assert {run["resource"]["kind"] for run in resource_triggers_run} == {
+    assert {run["kind"] for run in resource_triggers_run} == {
         "snapshot",
         "export_job",
     }  # both deferred

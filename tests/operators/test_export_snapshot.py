@@ -62,9 +62,7 @@ def test_export_waits_until_successful_and_returns_bucket_prefix_and_uri(
     assert value["uri"] == f"s3://{BUCKET}/{job['prefix']}"
     assert value["components"] == []
     assert value["finished_at"] is not None
-    assert [run["resource"]["kind"] for run in resource_triggers_run] == (
-        ["export_job"] if mode == "deferrable" else []
-    )
+    assert [run["kind"] for run in resource_triggers_run] == (["export_job"] if mode == "deferrable" else [])
     assert f"The export is at s3://{BUCKET}/" in log_text() or mode == "deferrable"
 
 

@@ -80,7 +80,7 @@ def test_restore_waits_until_successful_and_returns_the_document_counts(
     assert value["collection_restore_job_id"] == job["id"]
     assert value["restored_documents"] == value["total_documents"] == job["totalDocuments"] > 0
     assert value["target_cluster_name"] == TARGET
-    assert [run["resource"]["kind"] for run in resource_triggers_run] == (
+    assert [run["kind"] for run in resource_triggers_run] == (
         ["collection_restore_job"] if mode == "deferrable" else []
     )
     if mode == "poke":
