@@ -56,8 +56,9 @@ test-airflow2: install-airflow2
 	$(BIN2)/pytest
 
 # DEMO_ARGS: e.g. --keep (keep the temporary Airflow home and snapshot), --workdir DIR, --ready-after 2
+# `make demo DEMO=export` runs another example DAG (the name after --example); plain `make demo` the download.
 demo: install
-	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(DEMO_ARGS)
+	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(if $(DEMO),--example $(DEMO)) $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work

@@ -89,6 +89,8 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_atlas_restore.operators.restore_jobs",
                     "airflow_provider_atlas_restore.operators.restore_job_lifecycle",
                     "airflow_provider_atlas_restore.operators.download",
+                    "airflow_provider_atlas_restore.operators.export_snapshot",
+                    "airflow_provider_atlas_restore.operators.restore_collections",
                     "airflow_provider_atlas_restore.operators.on_demand_snapshots",
                 ],
             }

@@ -241,3 +241,75 @@ _add(
     {"cluster_name": C, "cluster_type": "shared"},
     "cluster_type",
 )
+
+# The snapshot export (issue 18): names and ids checked once rendered, before any request.
+from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator  # noqa: E402
+from airflow_provider_atlas_restore.operators.restore_collections import (  # noqa: E402
+    AtlasRestoreCollectionsOperator,
+)
+
+EXPORT = {"cluster_name": C, "bucket_name": "exports-bucket"}
+for kind, value in {**NOT_TEXT, "none": None, "space": "a b"}.items():
+    _add(
+        f"export_cluster_{kind}",
+        AtlasExportSnapshotOperator,
+        {**EXPORT, "cluster_name": value},
+        "cluster_name",
+    )
+for kind, value in {
+    **NOT_TEXT,
+    "none": None,
+    "short": "s",
+    "latest_typo": "Latest",
+    "no_id": {"id": SNAP},
+}.items():
+    _add(
+        f"export_snapshot_{kind}",
+        AtlasExportSnapshotOperator,
+        {**EXPORT, "snapshot_id": value},
+        "snapshot_id",
+    )
+for kind, value in {**NOT_TEXT, "short": "b", "upper": SNAP.upper()}.items():
+    _add(
+        f"export_bucket_id_{kind}",
+        AtlasExportSnapshotOperator,
+        {"cluster_name": C, "export_bucket_id": value},
+        "export_bucket_id",
+    )
+for kind, value in {**NOT_TEXT, **FALSY, "short": "g"}.items():
+    _add(f"export_group_{kind}", AtlasExportSnapshotOperator, {**EXPORT, "group_id": value}, "group_id")
+for kind, value in {"int": 5, "list": [["k", "v"]], "text": "k=v"}.items():
+    _add(
+        f"export_custom_data_{kind}",
+        AtlasExportSnapshotOperator,
+        {**EXPORT, "custom_data": value},
+        "custom_data",
+    )
+
+# The collection-level restore (issue 18): the source cluster and projects, checked once rendered.
+COLLECTIONS = {
+    "cluster_name": C,
+    "target_cluster_name": "T-1",
+    "snapshot_id": SNAP,
+    "collections": ["sales.orders"],
+}
+for kind, value in {**NOT_TEXT, "none": None, "space": "a b"}.items():
+    _add(
+        f"collections_cluster_{kind}",
+        AtlasRestoreCollectionsOperator,
+        {**COLLECTIONS, "cluster_name": value},
+        "cluster_name",
+    )
+for kind, value in {**NOT_TEXT, **FALSY, "short": "g"}.items():
+    _add(
+        f"collections_group_{kind}",
+        AtlasRestoreCollectionsOperator,
+        {**COLLECTIONS, "group_id": value},
+        "group_id",
+    )
+    _add(
+        f"collections_target_group_{kind}",
+        AtlasRestoreCollectionsOperator,
+        {**COLLECTIONS, "target_group_id": value},
+        "target_group_id",
+    )

@@ -289,3 +289,73 @@ def test_range_errors_read_as_a_sentence(atlas_emulator, emulator_connection, ca
         call(AtlasHook())
 
     assert str(caught.value) == rule
+
+
+# Issue 18: the export and collection-restore tasks refuse what is known when the DAG is parsed.
+from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator  # noqa: E402
+from airflow_provider_atlas_restore.operators.restore_collections import (  # noqa: E402
+    AtlasRestoreCollectionsOperator,
+)
+
+_COLLECTIONS = {"task_id": "t", "cluster_name": C, "target_cluster_name": "T-1", "snapshot_id": SNAP}
+BACKUP_TASKS_AT_PARSE_TIME: list[tuple[str, Callable[[], Any], str]] = [
+    ("export: no bucket", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C), "export_bucket_id"),
+    ("export: two buckets", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, export_bucket_id=SNAP, bucket_name="b-1"), "bucket_name"),
+    ("export: flex cluster type", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, bucket_name="b-1", cluster_type="flex"), "flex"),
+    ("export: custom data not text", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, bucket_name="b-1", custom_data={"k": 1}), "custom_data"),
+    ("export: custom data empty key", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, bucket_name="b-1", custom_data={"": "v"}), "custom_data"),
+    ("export: poll interval 0", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, bucket_name="b-1", poll_interval=0), "poll_interval"),
+    ("collections: overwrite not confirmed", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.o"], write_strategy="OVERWRITE_EXISTING"), "confirm_overwrite"),
+    ("collections: unknown write strategy", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.o"], write_strategy="MERGE"), "write_strategy"),
+    ("collections: unknown index strategy", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.o"], index_strategy="SOME"), "index_strategy"),
+    ("collections: nothing to restore", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS), "collections"),
+    ("collections: snapshot and moment", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.o"], point_in_time_utc_seconds=1786332905), "point_in_time_utc_seconds"),
+    ("collections: no source", lambda: AtlasRestoreCollectionsOperator(task_id="t", cluster_name=C, target_cluster_name="T-1", collections=["s.o"]), "snapshot_id"),
+    ("collections: collection without database", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["orders"]), r"collections\[0\].source"),
+    ("collections: system collection", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.system.users"]), "collections"),
+    ("collections: dollar in a collection", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.a$b"]), "collections"),
+    ("collections: bad target namespace", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=[{"source": "s.o", "target": "bad"}]), r"collections\[0\].target"),
+    ("collections: unknown mapping key", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=[{"src": "s.o"}]), "collections"),
+    ("collections: database with a dot", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, databases=["a.b"]), r"databases\[0\].source"),
+    ("collections: database twice", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, databases=["a", "a"]), "databases"),
+    ("collections: 101 collections", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=[f"s.c{i}" for i in range(101)]), "collections"),
+    ("collections: bad suffix", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["s.o"], database_suffix="a/b"), "database_suffix"),
+    ("collections: bad target cluster", lambda: AtlasRestoreCollectionsOperator(**{**_COLLECTIONS, "target_cluster_name": "a b"}, collections=["s.o"]), "target_cluster_name"),
+    ("collections: moment before 2008", lambda: AtlasRestoreCollectionsOperator(task_id="t", cluster_name=C, target_cluster_name="T-1", point_in_time_utc_seconds=5, collections=["s.o"]), "point_in_time_utc_seconds"),
+    ("collections: bad snapshot", lambda: AtlasRestoreCollectionsOperator(**{**_COLLECTIONS, "snapshot_id": "s"}, collections=["s.o"]), "snapshot_id"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "build", "parameter"),
+    BACKUP_TASKS_AT_PARSE_TIME,
+    ids=[case for case, _, _ in BACKUP_TASKS_AT_PARSE_TIME],
+)
+def test_bad_export_and_collection_restore_arguments_fail_when_the_dag_is_parsed(case, build, parameter):
+    with pytest.raises(AtlasInputError, match=parameter):
+        build()
+
+
+BACKUP_TASKS_AT_RUN_TIME: list[tuple[str, Callable[[], Any], str]] = [
+    ("export: templated bucket id renders badly", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, export_bucket_id="b"), "export_bucket_id"),
+    ("export: flex cluster type renders", lambda: AtlasExportSnapshotOperator(task_id="t", cluster_name=C, bucket_name="b-1", cluster_type="{{ x }}"), "cluster_type"),
+    ("collections: templated namespaces render badly", lambda: AtlasRestoreCollectionsOperator(**_COLLECTIONS, collections=["{{ x }}"]), "collections"),
+    ("collections: templated moment renders as text", lambda: AtlasRestoreCollectionsOperator(task_id="t", cluster_name=C, target_cluster_name="T-1", point_in_time_utc_seconds="{{ x }}", collections=["s.o"]), "point_in_time_utc_seconds"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "build", "parameter"),
+    BACKUP_TASKS_AT_RUN_TIME,
+    ids=[case for case, _, _ in BACKUP_TASKS_AT_RUN_TIME],
+)
+def test_bad_templated_export_and_collection_restore_values_fail_before_any_request(
+    atlas_emulator, emulator_connection, case, build, parameter
+):
+    task_instance = mock.Mock()
+
+    with pytest.raises(AtlasInputError, match=parameter):
+        build().execute({"ti": task_instance})  # never rendered: the template text is the value
+
+    assert atlas_emulator.stats.count() == 0
+    assert task_instance.xcom_push.call_args_list == []

@@ -167,3 +167,76 @@ def test_consumer_dag_is_scheduled_on_the_watchers_folder_asset_with_its_trailin
         assert asset.name == "s3://atlas-snapshots/restores/"
         outlets = load_dag(EXAMPLE_DAGS, WATCHER).get_task("download").partial_kwargs["outlets"]
         assert [outlet.name for outlet in outlets] == [asset.name]
+
+
+EXPORT_EXAMPLE = "atlas_snapshot_export"
+
+
+def test_export_example_parses_and_deletes_its_snapshot_even_after_a_failed_export():
+    dag = load_dag(EXAMPLE_DAGS, EXPORT_EXAMPLE)
+
+    assert {task.task_id for task in dag.tasks} == {"take_snapshot", "export", "report", "delete_snapshot"}
+    assert dag.get_task("export").upstream_task_ids == {"take_snapshot"}
+    assert dag.get_task("delete_snapshot").upstream_task_ids == {"take_snapshot", "export"}
+    assert dag.get_task("delete_snapshot").trigger_rule == "all_done"
+    assert (dag.get_task("export").deferrable, dag.get_task("take_snapshot").deferrable) == (True, True)
+
+
+@pytest.fixture
+def export_emulator(monkeypatch):
+    """An emulator on wall time with an export bucket; snapshots and exports take a second each."""
+    from airflow_provider_atlas_restore.testing.seeding import seed_export_bucket
+
+    with AtlasEmulator() as emulator:
+        seed = seed_export_bucket(emulator, seed_basic(emulator), "example-exports")
+        timings = emulator.backup_timings
+        timings.snapshot_in_progress = timings.export_in_progress = 1.0
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(emulator.connection(group_id=seed.group_id))
+        )
+        yield emulator
+
+
+def test_export_example_takes_exports_reports_the_uri_and_deletes_the_snapshot(
+    airflow_database, export_emulator, resource_triggers_run
+):
+    seed = export_emulator.seed
+
+    result = run_dag(EXAMPLE_DAGS, EXPORT_EXAMPLE, {"bucket_name": "example-exports"})
+
+    assert result.state == "success", result.task_states
+    taken, exported = result.xcom["take_snapshot"], result.xcom["export"]
+    [job] = export_emulator.store.backups.exports[(seed.group_id, "Cluster0")].values()
+    assert exported["snapshot_id"] == taken["snapshot_id"] == job.snapshot_id
+    assert (exported["export_bucket_id"], exported["state"]) == (seed.export_bucket_id, "Successful")
+    assert exported["uri"] == f"s3://example-exports/{job.prefix}"
+    assert result.xcom["report"] == {
+        "uri": exported["uri"],
+        "prefix": job.prefix,
+        "snapshot_id": taken["snapshot_id"],
+    }
+    assert taken["snapshot_id"] not in export_emulator.store.cluster(seed.group_id, "Cluster0").snapshots
+    assert export_emulator.stats.count(route="delete_snapshot", method="DELETE", status=204) == 1
+    assert {run["kind"] for run in resource_triggers_run} == {
+        "snapshot",
+        "export_job",
+    }  # both deferred
+
+
+def test_export_example_deletes_the_snapshot_when_the_export_fails_and_fails_the_run(
+    airflow_database, export_emulator
+):
+    seed = export_emulator.seed
+
+    result = run_dag(EXAMPLE_DAGS, EXPORT_EXAMPLE, {"bucket_name": "no-such-bucket"})
+
+    assert result.state == "failed"
+    assert result.task_states == {
+        "take_snapshot": "success",
+        "export": "failed",
+        "report": "upstream_failed",
+        "delete_snapshot": "success",
+    }
+    taken = result.xcom["take_snapshot"]
+    assert taken["snapshot_id"] not in export_emulator.store.cluster(seed.group_id, "Cluster0").snapshots
+    assert export_emulator.stats.count(route="create_export_job") == 0

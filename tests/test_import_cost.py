@@ -67,6 +67,14 @@ AtlasRestoreJobSensor(task_id="wait", cluster_name="Cluster0", restore_job_id=jo
 AtlasDownloadSnapshotOperator(
     task_id="download", destination="/tmp/restores", cluster_name="Cluster0", restore_job_id=job
 )
+from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator
+from airflow_provider_atlas_restore.operators.restore_collections import AtlasRestoreCollectionsOperator
+
+AtlasExportSnapshotOperator(task_id="export", cluster_name="Cluster0", bucket_name="exports-bucket")
+AtlasRestoreCollectionsOperator(
+    task_id="collections", cluster_name="Cluster0", target_cluster_name="Target0", snapshot_id=job,
+    collections=["sales.orders"],
+)
 """
 
 

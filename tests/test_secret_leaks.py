@@ -343,3 +343,50 @@ def test_snapshot_take_and_delete_leave_no_key_secret_or_token_anywhere(airflow_
         assert secret not in output[0]
         for where, text in stored.items():
             assert secret not in text, where
+
+
+BACKUP_DAG_IDS = ["test_atlas_export_snapshot_deferrable", "test_atlas_restore_collections_deferrable"]
+
+
+@pytest.mark.parametrize("kind", ["digest", "service_account"])
+def test_export_and_collection_restore_runs_leave_no_key_secret_or_token_anywhere(
+    airflow_database, monkeypatch, kind
+):
+    """An export and a collection restore, deferred, then each failing: no secret in logs or anything stored."""
+    tokens: list[str] = []
+    original_issue = ServiceAccounts.issue
+
+    def issue(self, *arguments):
+        answer = original_issue(self, *arguments)
+        if answer.status == 200:
+            tokens.append(str(answer.body["access_token"]))
+        return answer
+
+    monkeypatch.setattr(ServiceAccounts, "issue", issue)
+    with captured_output() as output, AtlasEmulator(private_key=PRIVATE_KEY) as emulator:
+        seed = seed_basic(emulator)
+        emulator.add_cluster(seed.group_id, "Target0")
+        emulator.add_export_bucket(seed.group_id, "exports-bucket")
+        emulator.backup_timings.export_in_progress = 1.0  # real clock: one deferral each
+        emulator.backup_timings.collection_restore_in_progress = 1.0
+        connection = emulator.connection(group_id=seed.group_id)
+        if kind == "service_account":
+            client_id, _ = emulator.add_service_account("mdb_sa_id_0123456789abcdef01234567", CLIENT_SECRET)
+            connection.update(login=client_id, password=CLIENT_SECRET)
+            connection["extra"]["auth_type"] = "service_account"
+        monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+        results = [run_dag(TEST_DAGS, dag_id) for dag_id in BACKUP_DAG_IDS]
+        emulator.ip_access_denied = True  # second runs fail: their errors are scanned too
+        failed = [run_dag(TEST_DAGS, dag_id) for dag_id in BACKUP_DAG_IDS]
+    monkeypatch.setitem(globals(), "DAG_IDS", BACKUP_DAG_IDS)
+    stored = _stored_rows()
+
+    assert [result.state for result in results] == ["success", "success"]
+    assert [result.state for result in failed] == ["failed", "failed"]
+    assert "IP_ADDRESS_NOT_ON_ACCESS_LIST" in output[0]
+    assert bool(tokens) == (kind == "service_account")
+    assert any(key.endswith("/export/return_value") for key in stored)
+    for secret in (PRIVATE_KEY, CLIENT_SECRET, *tokens):
+        assert secret not in output[0]
+        for where, text in stored.items():
+            assert secret not in text, where

@@ -125,3 +125,15 @@ class ExportJobSpec:
         if entries:
             body["customData"] = entries
         return body
+
+
+def validate_custom_data(value: Any) -> dict[str, str]:
+    """
+    Return ``custom_data`` as a dict when it is text keys to text values within the bounds above.
+
+    :param value: what the user gave (``None`` is no custom data).
+    """
+    if value is None:
+        return {}
+    _custom_data(value)
+    return dict(value)

@@ -7,6 +7,8 @@ Atlas has no cancel for these jobs. A create answers 201.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_atlas_restore.api.collection_restore_bodies import CollectionRestoreSpec
@@ -17,6 +19,43 @@ from airflow_provider_atlas_restore.api.validation import MAX_ITEMS_PER_PAGE, va
 from airflow_provider_atlas_restore.client.retry import is_safe_to_repeat_create
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.hooks.operations import HookOperations
+from airflow_provider_atlas_restore.models.collection_restore_job import (
+    CollectionRestoreJob,
+    evaluate_collection_restore_job,
+)
+from airflow_provider_atlas_restore.models.wait import WaitStatus
+
+#: The body fields that say what a collection restore restores, from where, to where.
+_SAME_REQUEST_FIELDS = (
+    "snapshotId",
+    "pointInTimeUtcSeconds",
+    "oplogTs",
+    "oplogInc",
+    "targetClusterName",
+    "targetGroupId",
+    "writeStrategy",
+)
+
+
+def _source_namespaces(items: Any) -> frozenset[str]:
+    if not isinstance(items, list):
+        return frozenset()
+    return frozenset(str(item.get("sourceNamespace")) for item in items if isinstance(item, Mapping))
+
+
+def same_collection_restore(job: Mapping[str, Any], body: Mapping[str, Any]) -> bool:
+    """
+    Return whether ``job`` restores what the create ``body`` asks for: same source, target, strategy, namespaces.
+
+    :param job: a collection restore job as Atlas returned it.
+    :param body: the create request's body (:meth:`CollectionRestoreSpec.to_body`).
+    """
+    if any((job.get(name) or None) != (body.get(name) or None) for name in _SAME_REQUEST_FIELDS):
+        return False
+    return all(
+        _source_namespaces(job.get(name)) == _source_namespaces(body.get(name))
+        for name in ("databases", "collections")
+    )
 
 
 def _check_listing(page_size: int, max_items: int | None, max_pages: int) -> None:
@@ -204,3 +243,51 @@ class CollectionRestoreOperations(HookOperations):
 
         listing = UniqueItems(fetch_page, max_pages=max_pages, path=path, item_key="sourceNamespace")
         return list(listing)
+
+    def find_collection_restore_job_to_adopt(
+        self,
+        cluster_name: str,
+        spec: CollectionRestoreSpec,
+        group_id: str | None = None,
+        *,
+        created_since: datetime,
+    ) -> dict[str, Any] | None:
+        """
+        Return the newest job of the same request as ``spec`` created since a moment and not failed; or ``None``.
+
+        An earlier try of a task may have started it. ``FAILED`` and ``CANCELED`` jobs are passed
+        over; the one returned was read afresh.
+
+        :param cluster_name: the source cluster.
+        :param spec: the restore asked for.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param created_since: the earliest creation time (aware) of a job to adopt.
+        """
+        group = self.resolve_group_id(group_id)
+        body = spec.to_body()
+        since = created_since if created_since.tzinfo else created_since.replace(tzinfo=timezone.utc)
+        candidates = []
+        for job in self.list_collection_restore_jobs(cluster_name, group):
+            view = CollectionRestoreJob.from_api(job)
+            created = view.created_at
+            if (
+                view.id is None
+                or created is None
+                or created < since
+                or not same_collection_restore(job, body)
+            ):
+                continue
+            candidates.append((created, view.id))
+        for _created, job_id in sorted(candidates, reverse=True):
+            job = self.get_collection_restore_job(cluster_name, job_id, group)
+            outcome = evaluate_collection_restore_job(job, cluster_name=cluster_name, job_id=job_id)
+            if outcome.status is not WaitStatus.FAILED:
+                self.log.info(
+                    "Adopting collection restore job %s started by an earlier try of this task instance "
+                    "(created since %s) instead of starting another. %s",
+                    job_id,
+                    since.isoformat(),
+                    outcome.message,
+                )
+                return job
+        return None

@@ -9,6 +9,7 @@ list: 100 of 2508), so listings read every page, told apart by ``_id``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_atlas_restore.api.backup_bodies import ExportJobSpec
@@ -20,6 +21,8 @@ from airflow_provider_atlas_restore.client.retry import is_safe_to_repeat_create
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.hooks.operations import HookOperations
 from airflow_provider_atlas_restore.models.export_bucket import ExportBucket
+from airflow_provider_atlas_restore.models.export_job import ExportJob, evaluate_export_job
+from airflow_provider_atlas_restore.models.wait import WaitStatus
 
 #: How many matching bucket ids an ambiguous lookup names.
 _NAMED_BUCKETS = 5
@@ -243,3 +246,50 @@ class ExportJobOperations(HookOperations):
             "Read %d export jobs of cluster %s in %d pages", len(jobs), cluster_name, listing.pages_read
         )
         return jobs
+
+    def find_export_job_to_adopt(
+        self,
+        cluster_name: str,
+        export_bucket_id: str,
+        group_id: str | None = None,
+        *,
+        created_since: datetime,
+        snapshot_id: str | None = None,
+    ) -> dict[str, Any] | None:
+        """
+        Return the newest export job of a snapshot into a bucket created since a moment and not failed; or ``None``.
+
+        An earlier try of a task may have started it (its answer lost, or the worker gone). Jobs
+        ``Failed`` or ``Cancelled`` are passed over; the one returned was read afresh.
+
+        :param cluster_name: the cluster whose snapshot is exported.
+        :param export_bucket_id: the bucket the job exports into.
+        :param group_id: the project id; defaults to the connection's ``group_id`` extra.
+        :param created_since: the earliest creation time (aware) of a job to adopt.
+        :param snapshot_id: the snapshot exported; ``None`` for any (a request of ``"latest"``).
+        """
+        group = self.resolve_group_id(group_id)
+        since = created_since if created_since.tzinfo else created_since.replace(tzinfo=timezone.utc)
+        candidates = []
+        for job in self.list_export_jobs(cluster_name, group):
+            view = ExportJob.from_api(job)
+            if view.export_bucket_id != export_bucket_id or view.id is None:
+                continue
+            if snapshot_id is not None and view.snapshot_id != snapshot_id:
+                continue
+            if view.created_at is None or view.created_at < since:
+                continue
+            candidates.append((view.created_at, view.id))
+        for _created, export_id in sorted(candidates, reverse=True):
+            job = self.get_export_job(cluster_name, export_id, group)
+            outcome = evaluate_export_job(job, cluster_name=cluster_name, export_id=export_id)
+            if outcome.status is not WaitStatus.FAILED:
+                self.log.info(
+                    "Adopting export job %s started by an earlier try of this task instance (created since "
+                    "%s) instead of starting another. %s",
+                    export_id,
+                    since.isoformat(),
+                    outcome.message,
+                )
+                return job
+        return None

@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--flex", action="store_true", help="demo seed: also add flex cluster Flex0 with snapshots"
     )
+    serve.add_argument(
+        "--export-bucket",
+        metavar="NAME",
+        default=None,
+        help="demo seed: also add an AWS export bucket of this name (for snapshot exports)",
+    )
     serve.add_argument("--ready-after", type=float, default=30.0, help="seconds until new jobs are ready")
     serve.add_argument("--download-size", type=int, default=1 << 20, help="bytes per seeded archive")
     serve.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
@@ -79,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGUSR1, lambda signum, frame: snapshots_asked.append(signum))
     with emu:
         seeded = (
-            seed_demo(emu, size_bytes=args.download_size, flex=args.flex) if args.seed == "demo" else None
+            seed_demo(emu, size_bytes=args.download_size, flex=args.flex, export_bucket=args.export_bucket)
+            if args.seed == "demo"
+            else None
         )
         group_id = seeded.group_id if seeded else None
         print(f"Atlas emulator listening on {emu.base_url}", flush=True)
@@ -88,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"project {group_id}: clusters Cluster0 (replica set), Sharded0 (sharded){flex}", flush=True
             )
+        if seeded and seeded.export_bucket_id:
+            print(f"export bucket {seeded.export_bucket_name} ({seeded.export_bucket_id}, AWS)", flush=True)
         _print_connection(args.conn_id, emu.connection_uri(group_id=group_id))
         if args.service_account:
             account = emu.add_service_account()

@@ -1,6 +1,10 @@
 """
 ``make demo``: run the example pipeline DAG with Airflow against the bundled Atlas emulator.
 
+``make demo DEMO=export`` (``--example export``) runs ``example_dags/atlas_snapshot_export.py``
+instead: an on-demand snapshot, its export into the seeded export bucket, the export's URI, and
+the snapshot's deletion.
+
 Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
 ``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
 with ``dag.test()`` (the create task starts the restore and defers until its links are ready;
@@ -29,15 +33,26 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
-from airflow_provider_atlas_restore.testing.seeding import seed_demo
+from airflow_provider_atlas_restore.testing.seeding import DEMO_EXPORT_BUCKET, seed_demo
 
 DAG_ID = "atlas_snapshot_download"
 TASK_ORDER = ("create_restore", "download", "report")
+#: The export example (``--example export``): its DAG and tasks.
+EXPORT_DAG_ID = "atlas_snapshot_export"
+EXPORT_TASK_ORDER = ("take_snapshot", "export", "report", "delete_snapshot")
+#: Each example the demo runs, by the name ``make demo DEMO=<name>`` gives, and its DAG.
+EXAMPLES = {"download": DAG_ID, "export": EXPORT_DAG_ID}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m airflow_provider_atlas_restore.testing.demo")
     parser.add_argument("--dags-folder", type=Path, default=Path("example_dags"), help="the example DAGs")
+    parser.add_argument(
+        "--example",
+        choices=sorted(EXAMPLES),
+        default="download",
+        help="which example DAG to run (make demo DEMO=...): download (default) or export",
+    )
     parser.add_argument("--ready-after", type=float, default=6.0, help="seconds until the download is ready")
     parser.add_argument("--download-size", type=int, default=8 << 20, help="bytes of the snapshot archive")
     parser.add_argument(
@@ -75,14 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     dags_folder = args.dags_folder.resolve()
-    if not (dags_folder / f"{DAG_ID}.py").is_file():
+    dag_id = EXAMPLES[args.example]
+    if not (dags_folder / f"{dag_id}.py").is_file():
         print(
-            f"demo: {dags_folder / (DAG_ID + '.py')} not found; run from the repository root", file=sys.stderr
+            f"demo: {dags_folder / (dag_id + '.py')} not found; run from the repository root", file=sys.stderr
         )
         return 2
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="atlas-demo-"))).resolve()
     keep = args.keep or args.workdir is not None
     try:
+        if args.example == "export":
+            return _run_export(args, dags_folder, workdir)
         return _run(args, dags_folder, workdir)
     finally:
         if keep:
@@ -139,6 +157,54 @@ def _print_summary(result: Any, seconds: float) -> None:
     for entry in files:
         print(f"File:             {entry['path']}")
         print(f"                  {entry['bytes']:,} bytes, sha256 {entry['sha256']}")
+    if result.state != "success":
+        print("The DAG run failed: see the task logs above.", file=sys.stderr)
+
+
+def _run_export(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
+    """Run the export example against a fresh emulator seeded with an export bucket."""
+    started = time.monotonic()
+    with AtlasEmulator(ready_after=args.ready_after) as emulator:
+        seed = seed_demo(emulator, size_bytes=args.download_size, export_bucket=DEMO_EXPORT_BUCKET)
+        timings = emulator.backup_timings  # wall-clock seconds of each phase
+        timings.snapshot_queued, timings.snapshot_in_progress = 1.0, args.ready_after / 2
+        timings.export_queued, timings.export_in_progress = 1.0, args.ready_after
+        _step(
+            f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}, "
+            f"export bucket {DEMO_EXPORT_BUCKET} ({seed.export_bucket_id})"
+        )
+        _configure_airflow(workdir / "airflow", dags_folder, emulator.connection(group_id=seed.group_id))
+        _step(f"Airflow home {workdir / 'airflow'}: migrating the metadata database")
+        from airflow_provider_atlas_restore.testing.dag_runs import migrate_database, run_dag
+
+        try:
+            migrate_database()
+        except RuntimeError as error:
+            print(f"demo: {error}", file=sys.stderr)
+            return 1
+        _step(f"Running DAG {EXPORT_DAG_ID} (the export takes {args.ready_after:g} s)")
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        result = run_dag(
+            dags_folder, EXPORT_DAG_ID, {"cluster_name": seed.cluster_name, "bucket_name": DEMO_EXPORT_BUCKET}
+        )
+        remaining = list(emulator.store.cluster(seed.group_id, seed.cluster_name).snapshots)
+    _print_export_summary(result, time.monotonic() - started, remaining)
+    return 0 if result.state == "success" else 1
+
+
+def _print_export_summary(result: Any, seconds: float, remaining: list[str]) -> None:
+    taken = result.xcom.get("take_snapshot") or {}
+    exported = result.xcom.get("export") or {}
+    print()
+    print(f"DAG run:          {result.state} in {seconds:.1f} s")
+    for task_id in EXPORT_TASK_ORDER:
+        state = result.task_states.get(task_id, "not run")
+        print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
+    print(f"Snapshot:         {taken.get('snapshot_id')} (on demand), {taken.get('status')}")
+    print(f"Export job:       {exported.get('export_job_id')}, {exported.get('state')}")
+    print(f"Export URI:       {exported.get('uri')}")
+    deleted = taken.get("snapshot_id") is not None and taken.get("snapshot_id") not in remaining
+    print(f"Snapshot deleted: {'yes' if deleted else 'no'}")
     if result.state != "success":
         print("The DAG run failed: see the task logs above.", file=sys.stderr)
 

@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.testing.emulator import AtlasEmulator
 
-__all__ = ["Seed", "seed_basic", "seed_demo", "seed_flex"]
+__all__ = ["Seed", "seed_basic", "seed_demo", "seed_export_bucket", "seed_flex"]
+
+#: The export bucket the demo's export example writes into (``make demo DEMO=export``).
+DEMO_EXPORT_BUCKET = "atlas-demo-exports"
 
 _DAY = 86_400.0
 
@@ -25,6 +28,8 @@ class Seed:
     job_ids: list[str] = field(default_factory=list)
     flex_cluster_name: str | None = None
     flex_snapshots: list[dict[str, Any]] = field(default_factory=list)  # oldest first, as Atlas lists them
+    export_bucket_id: str | None = None
+    export_bucket_name: str | None = None
 
     @property
     def snapshot_ids(self) -> list[str]:
@@ -77,12 +82,30 @@ def seed_flex(
     return seed
 
 
-def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20, flex: bool = False) -> Seed:
+def seed_export_bucket(
+    emu: AtlasEmulator, seed: Seed, bucket_name: str = DEMO_EXPORT_BUCKET, cloud_provider: str = "AWS"
+) -> Seed:
+    """Add an export bucket to a seeded project, for snapshot exports.
+
+    :param emu: the emulator.
+    :param seed: what :func:`seed_basic` or :func:`seed_demo` created; updated and returned.
+    :param bucket_name: the bucket (or Azure container) name.
+    :param cloud_provider: ``AWS``, ``GCP`` or ``AZURE``.
+    """
+    bucket = emu.add_export_bucket(seed.group_id, bucket_name, cloud_provider)
+    seed.export_bucket_id, seed.export_bucket_name = str(bucket["_id"]), bucket_name
+    return seed
+
+
+def seed_demo(
+    emu: AtlasEmulator, size_bytes: int = 1 << 20, flex: bool = False, export_bucket: str | None = None
+) -> Seed:
     """:func:`seed_basic` plus sharded cluster ``Sharded0`` and a few finished restore jobs.
 
     :param emu: the emulator.
     :param size_bytes: size of each download archive.
     :param flex: also add flex cluster ``Flex0`` with snapshots and a finished flex restore (:func:`seed_flex`).
+    :param export_bucket: also add an AWS export bucket of this name (:func:`seed_export_bucket`).
     """
     seed = seed_basic(emu, size_bytes=size_bytes)
     emu.add_cluster(seed.group_id, "Sharded0", sharded=True, shards=2)
@@ -101,4 +124,6 @@ def seed_demo(emu: AtlasEmulator, size_bytes: int = 1 << 20, flex: bool = False)
         seed_flex(emu, seed, "Flex0", size_bytes=size_bytes)
         restore = emu.add_flex_restore_job(seed.group_id, "Flex0", seed.flex_snapshots[0]["id"])
         seed.job_ids.append(restore["id"])
+    if export_bucket is not None:
+        seed_export_bucket(emu, seed, export_bucket)
     return seed

@@ -54,3 +54,18 @@ def test_demo_with_keep_leaves_the_airflow_home_and_snapshot_and_says_where(tmp_
     assert (workdir / "airflow" / "airflow.db").is_file()
     [snapshot] = (workdir / "snapshots").glob("*.tar.gz")
     assert snapshot.stat().st_size > 0
+
+
+@pytest.mark.timeout(300)
+def test_demo_export_runs_the_export_example_and_says_where_the_export_is(tmp_path: Path) -> None:
+    finished, workdir = run_demo(tmp_path, "--example", "export")
+
+    tasks = re.findall(r"^  (\w+) +(\w+) +[\d.]+ s$", finished.stdout, re.MULTILINE)
+    assert tasks == [(task, "success") for task in ("take_snapshot", "export", "report", "delete_snapshot")]
+    assert re.search(r"^Export job: +[0-9a-f]{24}, Successful$", finished.stdout, re.MULTILINE)
+    uri = re.search(
+        r"^Export URI: +s3://atlas-demo-exports/exported_snapshots/\S+$", finished.stdout, re.MULTILINE
+    )
+    assert uri, finished.stdout
+    assert re.search(r"^Snapshot deleted: yes$", finished.stdout, re.MULTILINE)
+    assert not workdir.exists()

@@ -131,3 +131,36 @@ def test_serve_prints_connections_that_create_and_download_a_restore(
     [result] = download.execute(context={})  # type: ignore[arg-type]
     assert Path(result["path"]).stat().st_size == result["bytes"] > 60000
     assert tarfile.is_tarfile(result["path"])
+
+
+def test_serve_with_export_bucket_seeds_a_bucket_the_export_example_can_find() -> None:
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "airflow_provider_atlas_restore.testing", "serve"),
+            *("--ready-after", "0", "--export-bucket", "nightly-exports"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline().strip() for _ in range(5)]
+        bucket = re.fullmatch(r"export bucket nightly-exports \(([0-9a-f]{24}), AWS\)", lines[2])
+        assert bucket, lines
+        uri = urlsplit(lines[3])
+        group_id = dict(p.split("=") for p in uri.query.split("&"))["group_id"]
+        resp = requests.get(
+            f"http://{uri.hostname}:{uri.port}/api/atlas/v2/groups/{group_id}/backup/exportBuckets",
+            auth=HTTPDigestAuth(unquote(uri.username or ""), unquote(uri.password or "")),
+            headers={"Accept": "application/vnd.atlas.2024-05-30+json"},
+            timeout=10,
+        )
+        assert [(item["_id"], item["bucketName"]) for item in resp.json()["results"]] == [
+            (bucket.group(1), "nightly-exports")
+        ]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
