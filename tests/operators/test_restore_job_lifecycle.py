@@ -9,10 +9,9 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasInputError,
     AtlasSnapshotNotFoundError,
 )
-from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
-    AtlasCancelRestoreJobOperator,
-    AtlasCreateRestoreJobOperator,
-)
+from airflow_provider_atlas_restore.operators import cancel_restore_job, restore_job_lifecycle
+from airflow_provider_atlas_restore.operators.cancel_restore_job import AtlasCancelRestoreJobOperator
+from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
 
 
 def create(**arguments):
@@ -165,3 +164,11 @@ def test_cancel_refused_by_atlas_fails_with_its_reason(atlas_emulator, emulator_
         AtlasCancelRestoreJobOperator(
             task_id="cancel", cluster_name="Cluster0", restore_job_id=job_id
         ).execute({})
+
+
+def test_the_cancel_operator_keeps_its_earlier_import_path():
+    assert (
+        restore_job_lifecycle.AtlasCancelRestoreJobOperator
+        is cancel_restore_job.AtlasCancelRestoreJobOperator
+    )
+    assert AtlasCancelRestoreJobOperator.__module__ == cancel_restore_job.__name__
