@@ -57,7 +57,7 @@ def snapshot_id_from_input(value: Any, *, parameter: str = "snapshot_id", cluste
         if source is not None and cluster_name is not None and source != cluster_name:
             raise AtlasInputError(
                 f"{parameter} names snapshot {inner} of cluster {source!r}, but the task's cluster is "
-                f"{cluster_name!r}: a snapshot restores or downloads only from its own cluster."
+                f"{cluster_name!r}: the snapshot must be one of the task's cluster."
             )
         return inner
     if value == LATEST_SNAPSHOT:

@@ -82,3 +82,34 @@ with DAG(
         **FLEX_RESTORE,
         **COMMON,
     )
+
+# The secret-leak scan's flex run: one flex cluster (Flex0) whose downloads handed out snapshotUrls.
+with DAG(
+    dag_id="test_atlas_flex_restore_secrets",
+    schedule=None,
+    catchup=False,
+    params={"group_id": "", "download_job": ""},
+):
+    for mode in MODES:
+        AtlasCreateRestoreJobOperator(
+            task_id=f"create_flex_{mode}",
+            cluster_name="Flex0",
+            deferrable=mode == "deferrable",
+            poll_interval=0.2,
+            timeout=60,
+            delivery_type="automated",
+            target_cluster_name="FlexTarget",
+            target_group_id="{{ params.group_id }}",
+            confirm_overwrite=True,
+            retries=0,
+        )
+    AtlasListRestoreJobsOperator(task_id="list_flex", cluster_name="Flex0", retries=0)
+    AtlasRestoreJobSensor(
+        task_id="wait_flex_download",
+        cluster_name="Flex0",
+        restore_job_id="{{ params.download_job }}",
+        deferrable=True,
+        poke_interval=0.2,
+        timeout=60,
+        retries=0,
+    )
