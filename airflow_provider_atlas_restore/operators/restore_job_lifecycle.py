@@ -20,7 +20,10 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
-from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
+from airflow_provider_atlas_restore.api.flex_endpoints import (
+    flex_restore_job_body,
+    refuse_delivery_type_on_flex,
+)
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
@@ -58,6 +61,8 @@ DEFAULT_POLL_INTERVAL = 30.0
 #: Seconds the create task waits for its job before failing: 24 hours.
 DEFAULT_TIMEOUT = 24 * 60 * 60.0
 _OVERWRITING = ("automated", "pointInTime")
+#: Stands for the snapshot ``"latest"`` finds later, when a flex spec is checked before any request.
+_CHOSEN_LATER = "0" * 24
 
 
 def _event_kind(event: dict[str, Any], cluster_type: str) -> str:
@@ -102,7 +107,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     **Flex clusters** (``cluster_type="auto"`` finds them from Atlas's answers, or say
     ``"flex"``): every flex restore overwrites its target, so only ``delivery_type="automated"``
     with ``target_cluster_name`` and ``confirm_overwrite=True`` is accepted (``target_group_id``
-    optional); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
+    optional with ``cluster_type="flex"``; with ``"auto"`` it is required, as the dedicated rules
+    are checked before the kind is known); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
     job is done at ``COMPLETED``. Flex restores cannot be cancelled.
 
     :param cluster_name: the cluster whose snapshot is restored. (templated)
@@ -225,7 +231,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
-        if validate_cluster_type(self.cluster_type) == "flex":
+        flex = validate_cluster_type(self.cluster_type) == "flex"
+        if flex:
             refuse_delivery_type_on_flex(self.delivery_type, self.cluster_name)
         snapshot_id = (
             None
@@ -233,7 +240,13 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             else snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
         )
         choose_latest = snapshot_id == LATEST_SNAPSHOT
-        spec = self._spec(None if choose_latest else snapshot_id).check(snapshot_chosen_later=choose_latest)
+        spec = self._spec(None if choose_latest else snapshot_id)
+        if flex:  # the flex rules: target_group_id optional (the source project by default)
+            flex_restore_job_body(
+                spec.with_snapshot(_CHOSEN_LATER) if choose_latest else spec, self.cluster_name
+            )
+        else:  # dedicated, or not known yet ("auto"): the dedicated rules, the stricter ones
+            spec.check(snapshot_chosen_later=choose_latest)
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
