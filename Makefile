@@ -56,8 +56,10 @@ test-airflow2: install-airflow2
 	$(BIN2)/pytest
 
 # DEMO_ARGS: e.g. --keep (keep the temporary Airflow home and snapshot), --workdir DIR, --ready-after 2
+# DEMO=flex: the flex variant (example_dags/atlas_flex_snapshot_download.py) on flex clusters.
+DEMO ?=
 demo: install
-	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(DEMO_ARGS)
+	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(if $(filter flex,$(DEMO)),--flex) $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) $(VENV2) $(VENV_BENCH) .pytest_cache .mypy_cache .ruff_cache .hypothesis benchmarks/.work

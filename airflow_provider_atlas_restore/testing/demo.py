@@ -1,6 +1,9 @@
 """
 ``make demo``: run the example pipeline DAG with Airflow against the bundled Atlas emulator.
 
+``make demo DEMO=flex`` (``--flex``) runs its flex variant, ``example_dags/atlas_flex_snapshot_download.py``,
+on flex clusters ``Flex0`` (restored from) and ``Flex1`` (overwritten).
+
 Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
 ``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
 with ``dag.test()`` (the create task starts the restore and defers until its links are ready;
@@ -33,6 +36,10 @@ from airflow_provider_atlas_restore.testing.seeding import seed_demo
 
 DAG_ID = "atlas_snapshot_download"
 TASK_ORDER = ("create_restore", "download", "report")
+#: ``--flex``: the flex variant of the pipeline, restoring flex cluster Flex0 onto Flex1.
+FLEX_DAG_ID = "atlas_flex_snapshot_download"
+FLEX_TASK_ORDER = ("restore_flex", "download", "report")
+FLEX_TARGET = "Flex1"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--download-size", type=int, default=8 << 20, help="bytes of the snapshot archive")
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where AIRFLOW_HOME and the files go (kept)"
+    )
+    parser.add_argument(
+        "--flex",
+        action="store_true",
+        help=f"run the flex variant ({FLEX_DAG_ID}): a flex restore, then a flex snapshot download",
     )
     parser.add_argument(
         "--keep",
@@ -75,9 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     dags_folder = args.dags_folder.resolve()
-    if not (dags_folder / f"{DAG_ID}.py").is_file():
+    dag_id = FLEX_DAG_ID if args.flex else DAG_ID
+    if not (dags_folder / f"{dag_id}.py").is_file():
         print(
-            f"demo: {dags_folder / (DAG_ID + '.py')} not found; run from the repository root", file=sys.stderr
+            f"demo: {dags_folder / (dag_id + '.py')} not found; run from the repository root", file=sys.stderr
         )
         return 2
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="atlas-demo-"))).resolve()
@@ -97,8 +110,17 @@ def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
     destination = workdir / "snapshots"
     started = time.monotonic()
     with AtlasEmulator(ready_after=args.ready_after) as emulator:
-        seed = seed_demo(emulator, size_bytes=args.download_size)
-        _step(f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}")
+        seed = seed_demo(emulator, size_bytes=args.download_size, flex=args.flex)
+        if args.flex:
+            emulator.add_flex_cluster(seed.group_id, FLEX_TARGET)
+            _step(
+                f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, flex clusters "
+                f"{seed.flex_cluster_name} and {FLEX_TARGET} (the restore's target)"
+            )
+        else:
+            _step(
+                f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}"
+            )
         connection = emulator.connection(group_id=seed.group_id)  # plain http, downloads included
         _configure_airflow(workdir / "airflow", dags_folder, connection)
         _step(f"Airflow home {workdir / 'airflow'}: migrating the metadata database")
@@ -109,14 +131,25 @@ def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
         except RuntimeError as error:
             print(f"demo: {error}", file=sys.stderr)
             return 1
-        _step(f"Running DAG {DAG_ID} (download ready {args.ready_after:g} s after the restore starts)")
+        dag_id = FLEX_DAG_ID if args.flex else DAG_ID
+        ready = "restore finished" if args.flex else "download ready"
+        _step(f"Running DAG {dag_id} ({ready} {args.ready_after:g} s after the restore starts)")
         # Airflow's in-process API client imports starlette's test client, which warns about httpx.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-        result = run_dag(
-            dags_folder, DAG_ID, {"cluster_name": seed.cluster_name, "destination": str(destination)}
-        )
-    _print_summary(result, time.monotonic() - started)
+        if args.flex:
+            run_conf = {
+                "cluster_name": seed.flex_cluster_name,
+                "target_cluster_name": FLEX_TARGET,
+                "destination": str(destination),
+            }
+        else:
+            run_conf = {"cluster_name": seed.cluster_name, "destination": str(destination)}
+        result = run_dag(dags_folder, dag_id, run_conf)
+    if args.flex:
+        _print_flex_summary(result, time.monotonic() - started)
+    else:
+        _print_summary(result, time.monotonic() - started)
     return 0 if result.state == "success" else 1
 
 
@@ -135,6 +168,30 @@ def _print_summary(result: Any, seconds: float) -> None:
     print(
         f"Waited for links: {result.durations.get('create_restore', 0.0):.1f} s in create_restore (started the "
         f"restore, then waited in the triggerer while it was pending), ready until {ready.get('expires_at')}"
+    )
+    for entry in files:
+        print(f"File:             {entry['path']}")
+        print(f"                  {entry['bytes']:,} bytes, sha256 {entry['sha256']}")
+    if result.state != "success":
+        print("The DAG run failed: see the task logs above.", file=sys.stderr)
+
+
+def _print_flex_summary(result: Any, seconds: float) -> None:
+    restored = result.xcom.get("restore_flex") or {}
+    files = result.xcom.get("download") or []
+    print()
+    print(f"DAG run:          {result.state} in {seconds:.1f} s")
+    for task_id in FLEX_TASK_ORDER:
+        state = result.task_states.get(task_id, "not run")
+        print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
+    print(f"Snapshot:         {restored.get('snapshot_id')} (newest completed flex snapshot)")
+    print(
+        f"Restore job:      {restored.get('restore_job_id')} ({restored.get('delivery_type')}) onto "
+        f"{FLEX_TARGET}, {restored.get('state')}"
+    )
+    print(
+        f"Waited:           {result.durations.get('restore_flex', 0.0):.1f} s in restore_flex (started the "
+        "restore, then waited in the triggerer until it was COMPLETED)"
     )
     for entry in files:
         print(f"File:             {entry['path']}")
