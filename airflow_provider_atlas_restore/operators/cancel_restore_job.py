@@ -69,6 +69,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_object_id(self.restore_job_id, "restore_job_id")
         validate_group_id_or_default(self.group_id)
+        conn_id = validate_conn_id(self.atlas_conn_id)
         # Imported only when the task runs: the hook brings the HTTP client.
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
         from airflow_provider_atlas_restore.hooks.restore_jobs import flex_cancel_refused
@@ -76,7 +77,7 @@ class AtlasCancelRestoreJobOperator(BaseOperator):
         if validate_cluster_type(self.cluster_type) == "flex":  # refused before any request or XCom
             raise flex_cancel_refused(self.cluster_name, self.restore_job_id)
 
-        hook = AtlasHook(atlas_conn_id=validate_conn_id(self.atlas_conn_id))
+        hook = AtlasHook(atlas_conn_id=conn_id)
         try:
             group = hook.resolve_group_id(self.group_id or None)
             AtlasRestoresLink.persist(

@@ -54,3 +54,20 @@ def test_demo_with_keep_leaves_the_airflow_home_and_snapshot_and_says_where(tmp_
     assert (workdir / "airflow" / "airflow.db").is_file()
     [snapshot] = (workdir / "snapshots").glob("*.tar.gz")
     assert snapshot.stat().st_size > 0
+
+
+@pytest.mark.timeout(300)
+def test_flex_demo_restores_onto_a_flex_cluster_and_downloads_the_snapshot(tmp_path: Path) -> None:
+    finished, workdir = run_demo(tmp_path, "--flex")
+
+    tasks = re.findall(r"^  (\w+) +(\w+) +[\d.]+ s$", finished.stdout, re.MULTILINE)
+    assert tasks == [("restore_flex", "success"), ("download", "success"), ("report", "success")]
+    snapshot = re.search(
+        r"^Snapshot: +([0-9a-f]{24}) \(newest completed flex snapshot\)$", finished.stdout, re.MULTILINE
+    )
+    assert snapshot, finished.stdout
+    assert re.search(
+        r"^Restore job: +[0-9a-f]{24} \(RESTORE\) onto Flex1, finished$", finished.stdout, re.MULTILINE
+    )
+    assert f"snapshot-{snapshot.group(1)}.tgz" in finished.stdout
+    assert not workdir.exists()
