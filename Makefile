@@ -56,7 +56,9 @@ test-airflow2: install-airflow2
 	$(BIN2)/pytest
 
 # DEMO_ARGS: e.g. --keep (keep the temporary Airflow home and snapshot), --workdir DIR, --ready-after 2
-# `make demo DEMO=export` runs another example DAG (the name after --example); plain `make demo` the download.
+# `make demo DEMO=export` or `DEMO=flex` runs another example DAG (the name after --example):
+# the export example, or the flex variant (example_dags/atlas_flex_snapshot_download.py) on flex
+# clusters. Plain `make demo` runs the download.
 demo: install
 	$(BIN)/python -m airflow_provider_atlas_restore.testing.demo $(if $(DEMO),--example $(DEMO)) $(DEMO_ARGS)
 

@@ -88,6 +88,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_atlas_restore.operators.restore_jobs",
                     "airflow_provider_atlas_restore.operators.restore_job_lifecycle",
+                    "airflow_provider_atlas_restore.operators.cancel_restore_job",
                     "airflow_provider_atlas_restore.operators.download",
                     "airflow_provider_atlas_restore.operators.export_snapshot",
                     "airflow_provider_atlas_restore.operators.restore_collections",

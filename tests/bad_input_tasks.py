@@ -14,6 +14,7 @@ from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCreateRestoreJobOperator,
 )
 from airflow_provider_atlas_restore.operators.restore_jobs import AtlasListRestoreJobsOperator
+from airflow_provider_atlas_restore.sensors.restore_job import AtlasRestoreJobSensor
 
 C = "Cluster0"
 JOB = "6a7948342c88faeba59eb866"
@@ -313,3 +314,77 @@ for kind, value in {**NOT_TEXT, **FALSY, "short": "g"}.items():
         {**COLLECTIONS, "target_group_id": value},
         "target_group_id",
     )
+
+# Flex clusters: a cluster_type that is not 'auto', 'dedicated' or 'flex', on every task that takes one.
+BAD_CLUSTER_TYPES: dict[str, Any] = {
+    "serverless": "serverless",
+    "upper": "FLEX",
+    "int": 1,
+    "none": None,
+    "empty": "",
+}
+for kind, value in BAD_CLUSTER_TYPES.items():
+    _add(
+        f"list_cluster_type_{kind}",
+        AtlasListRestoreJobsOperator,
+        {"cluster_name": C, "cluster_type": value},
+        "cluster_type",
+    )
+    _add(
+        f"create_cluster_type_{kind}",
+        AtlasCreateRestoreJobOperator,
+        {"cluster_name": C, "cluster_type": value},
+        "cluster_type",
+    )
+    _add(
+        f"cancel_cluster_type_{kind}",
+        AtlasCancelRestoreJobOperator,
+        {"cluster_name": C, "restore_job_id": JOB, "cluster_type": value},
+        "cluster_type",
+    )
+    for mode in ("poke", "deferrable"):
+        _add(
+            f"sensor_{mode}_cluster_type_{kind}",
+            AtlasRestoreJobSensor,
+            {
+                "cluster_name": C,
+                "restore_job_id": JOB,
+                "cluster_type": value,
+                "deferrable": mode == "deferrable",
+            },
+            "cluster_type",
+        )
+# A take-snapshot task's output (what its XComArg renders) without a usable snapshot id.
+BAD_SNAPSHOT_OUTPUTS: dict[str, Any] = {
+    "empty": {},
+    "no_id": {"cluster_name": C, "status": "completed"},
+    "id_none": {"snapshot_id": None},
+    "id_short": {"snapshot_id": "s"},
+    "id_latest": {"snapshot_id": "latest"},
+    "as_text": f"{{'snapshot_id': '{SNAP}'}}",
+}
+for kind, value in BAD_SNAPSHOT_OUTPUTS.items():
+    _add(
+        f"create_snapshot_output_{kind}",
+        AtlasCreateRestoreJobOperator,
+        {"cluster_name": C, "snapshot_id": value},
+        "snapshot_id",
+    )
+    _add(
+        f"download_flex_snapshot_output_{kind}",
+        AtlasDownloadSnapshotOperator,
+        {**FLEX_DOWNLOAD, "snapshot_id": value},
+        "snapshot_id",
+    )
+_add(
+    "create_snapshot_output_of_another_cluster",
+    AtlasCreateRestoreJobOperator,
+    {"cluster_name": C, "snapshot_id": {"snapshot_id": SNAP, "cluster_name": "Other0"}},
+    "snapshot_id",
+)
+_add(
+    "download_flex_snapshot_output_of_another_cluster",
+    AtlasDownloadSnapshotOperator,
+    {**FLEX_DOWNLOAD, "snapshot_id": {"snapshot_id": SNAP, "cluster_name": C}},
+    "snapshot_id",
+)

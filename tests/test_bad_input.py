@@ -146,6 +146,9 @@ OPERATORS_AT_PARSE_TIME: list[tuple[str, Callable[[], Any], str]] = [
     ("list: state a list of numbers", lambda: AtlasListRestoreJobsOperator(task_id="t", cluster_name=C, state=[5]), "state"),
     ("create: overwrite not confirmed", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, delivery_type="automated", **TARGET), "confirm_overwrite"),
     ("create: unknown delivery type", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, delivery_type="tape"), "delivery_type"),
+    ("create: flex cluster type with a download restore", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, cluster_type="flex"), "delivery_type='download' cannot be honoured on flex"),
+    ("create: flex cluster type with a point-in-time restore", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, cluster_type="flex", delivery_type="pointInTime", confirm_overwrite=True, **TARGET), "delivery_type='pointInTime' cannot be honoured on flex"),
+    ("create: flex restore without confirm_overwrite", lambda: AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, cluster_type="flex", delivery_type="automated", target_cluster_name="T-1"), "confirm_overwrite=True"),
     ("download: nothing to download", lambda: AtlasDownloadSnapshotOperator(task_id="t", destination="/tmp/x"), "restore_job"),
     ("download: snapshot_id and restore_job_id", lambda: AtlasDownloadSnapshotOperator(task_id="t", destination="/tmp/x", snapshot_id=SNAP, restore_job_id=JOB, cluster_name=C), "must have one of them"),
     ("download: snapshot_id and restore_job", lambda: AtlasDownloadSnapshotOperator(task_id="t", destination="/tmp/x", snapshot_id="latest", restore_job={"restore_job_id": JOB}, cluster_name=C), "snapshot_id"),
@@ -191,7 +194,17 @@ TASKS_AT_RUN_TIME: list[tuple[str, Callable[[Path], Any], str]] = [
     ("sensor: bad job id", lambda _: AtlasRestoreJobSensor(task_id="t", cluster_name=C, restore_job_id="j", deferrable=False), "restore_job_id"),
     ("sensor: bad cluster", lambda _: AtlasRestoreJobSensor(task_id="t", cluster_name="a b", restore_job_id=JOB, deferrable=True), "cluster_name"),
     ("download: bad job id", lambda d: AtlasDownloadSnapshotOperator(task_id="t", destination=str(d), restore_job_id="j", cluster_name=C), "restore_job_id"),
+    ("create: templated cluster type renders to flex for a download restore", lambda _: rendered(AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, cluster_type="{{ params.kind }}"), cluster_type="flex"), "delivery_type='download' cannot be honoured on flex"),
+    ("create: templated snapshot renders to a mapping without an id", lambda _: rendered(AtlasCreateRestoreJobOperator(task_id="t", cluster_name=C, snapshot_id="{{ params.snapshot }}"), snapshot_id={"status": "completed"}), "without a 'snapshot_id' key"),
+    ("cancel: flex cluster type is refused before any request", lambda _: AtlasCancelRestoreJobOperator(task_id="t", cluster_name=C, restore_job_id=JOB, cluster_type="flex"), "cannot be cancelled: Cluster0 is a flex cluster"),
 ]  # fmt: skip
+
+
+def rendered(operator: Any, **fields: Any) -> Any:
+    """Return ``operator`` with templated fields set as Airflow would have rendered them."""
+    for name, value in fields.items():
+        setattr(operator, name, value)
+    return operator
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ EXISTING_RESTORE = "atlas_wait_for_existing_restore"
     [
         (PIPELINE, ["create_restore", "download", "report"]),
         (EXISTING_RESTORE, ["start_restore", "wait_for_restore", "download"]),
+        ("atlas_flex_snapshot_download", ["restore_flex", "download", "report"]),
     ],
 )
 def test_example_dags_parse_without_errors(dag_id, task_ids):
@@ -240,3 +241,47 @@ def test_export_example_deletes_the_snapshot_when_the_export_fails_and_fails_the
     taken = result.xcom["take_snapshot"]
     assert taken["snapshot_id"] not in export_emulator.store.cluster(seed.group_id, "Cluster0").snapshots
     assert export_emulator.stats.count(route="create_export_job") == 0
+
+
+FLEX_PIPELINE = "atlas_flex_snapshot_download"
+
+
+def test_flex_pipeline_restores_the_newest_flex_snapshot_then_downloads_that_snapshot(
+    airflow_database, monkeypatch, triggers_run, tmp_path
+):
+    from airflow_provider_atlas_restore.testing.seeding import seed_demo
+
+    with AtlasEmulator(ready_after=1.0) as emulator:
+        seed = seed_demo(emulator, size_bytes=128 * 1024, flex=True)
+        emulator.add_flex_cluster(seed.group_id, "Flex1")
+        emulator.add_flex_snapshot(seed.group_id, "Flex0", status="RUNNING")  # newer, not completed
+        connection = emulator.connection(group_id=seed.group_id)
+        monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+
+        result = run_dag(EXAMPLE_DAGS, FLEX_PIPELINE, {"destination": str(tmp_path / "out")})
+
+        assert result.state == "success", result.task_states
+        newest = max(seed.flex_snapshots, key=lambda snapshot: snapshot["scheduledTime"])["id"]
+        restored = result.xcom["restore_flex"]
+        assert (restored["snapshot_id"], restored["state"]) == (newest, "finished")
+        job = emulator.restore_job(seed.group_id, "Flex0", restored["restore_job_id"])
+        assert (job["status"], job["targetDeploymentItemName"]) == ("COMPLETED", "Flex1")
+        # The restore was pending at its first look: it waited in the triggerer.
+        assert [run["restore_job_id"] for run in triggers_run] == [restored["restore_job_id"]]
+        assert emulator.stats.count(route="get_cluster") == 0  # cluster_type="flex": nothing to detect
+        (entry,) = result.xcom["download"]
+        path = Path(entry["path"])
+        assert (path.parent, path.name, entry["snapshot_id"]) == (
+            tmp_path / "out",
+            f"snapshot-{newest}.tgz",
+            newest,
+        )
+        assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        with tarfile.open(path, "r:gz") as archive:
+            assert archive.getmembers()
+        assert result.xcom["report"] == {
+            "restore_job_id": restored["restore_job_id"],
+            "files": 1,
+            "bytes": entry["bytes"],
+        }
+        assert "http" not in json.dumps(result.xcom)  # snapshotUrl is secret: in no task's XCom

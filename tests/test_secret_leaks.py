@@ -390,3 +390,53 @@ def test_export_and_collection_restore_runs_leave_no_key_secret_or_token_anywher
         assert secret not in output[0]
         for where, text in stored.items():
             assert secret not in text, where
+
+
+FLEX_RESTORE_DAG_ID = "test_atlas_flex_restore_secrets"
+
+
+def test_flex_restore_jobs_leave_no_snapshot_url_anywhere(airflow_database, tmp_path, monkeypatch):
+    """Flex create-and-wait (poke, deferred), list and sensor on a cluster whose downloads handed out snapshotUrls."""
+    from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+
+    triggered: list[dict] = []
+    original_trigger_run = AtlasRestoreJobTrigger.run
+
+    def trigger_run(self):
+        triggered.append(self.serialize()[1])
+        return original_trigger_run(self)
+
+    monkeypatch.setattr(AtlasRestoreJobTrigger, "run", trigger_run)
+    with captured_output() as output, AtlasEmulator(private_key=PRIVATE_KEY, ready_after=2.0) as emulator:
+        group_id = emulator.add_project()
+        emulator.add_flex_cluster(group_id, "Flex0")
+        emulator.add_flex_cluster(group_id, "FlexTarget")
+        snapshot = emulator.add_flex_snapshot(group_id, "Flex0")
+        connection = emulator.connection(group_id=group_id)
+        monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+        hook = AtlasHook()
+        try:  # two downloads handed out: their jobs (listed, read) carry live snapshotUrls
+            downloads = [hook.download_flex_snapshot("Flex0", snapshot["id"], group_id) for _ in range(2)]
+        finally:
+            hook.close()
+        result = run_dag(
+            TEST_DAGS, FLEX_RESTORE_DAG_ID, {"group_id": group_id, "download_job": downloads[-1]["id"]}
+        )
+        links = emulator.flex_snapshot_urls(group_id, "Flex0")
+    monkeypatch.setitem(globals(), "DAG_IDS", [FLEX_RESTORE_DAG_ID])
+    stored = _stored_rows()
+
+    assert result.state == "success", result.task_states
+    assert len(links) == 2
+    assert {job["snapshotUrl"] for job in result.xcom["list_flex"] if "snapshotUrl" in job} == {"***"}
+    # The deferred create waited in the triggerer; the download job was done at the sensor's first look.
+    assert [(run["restore_job_id"], run["cluster_kind"]) for run in triggered] == [
+        (result.xcom["create_flex_deferrable"]["restore_job_id"], "flex")
+    ]
+    assert result.xcom["wait_flex_download"]["delivery_urls"] == ["***"]
+    for link in links:
+        for secret in _secret_parts(link):
+            assert secret not in output[0]
+            assert secret not in json.dumps(triggered)
+            for where, text in stored.items():
+                assert secret not in text, where

@@ -1,4 +1,8 @@
-"""Which snapshot ``snapshot_id="latest"`` restores: the newest completed one, fallback ones passed over."""
+"""
+Which snapshot a task's ``snapshot_id`` names: an id, ``"latest"`` or a take-snapshot task's output.
+
+``"latest"`` resolves to the newest completed snapshot, fallback ones passed over.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,66 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_atlas_restore.api.validation import OBJECT_ID_PATTERN, validate_object_id
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
+
+#: ``snapshot_id`` value that picks the cluster's newest completed snapshot when the task runs.
+LATEST_SNAPSHOT = "latest"
+#: The key of a take-snapshot task's XCom value (what an ``XComArg`` renders to) holding the id.
+SNAPSHOT_ID_KEY = "snapshot_id"
+_ACCEPTED = (
+    "a snapshot id (24 lowercase hexadecimal characters), 'latest', or a take-snapshot task's "
+    "output (a mapping such as {'snapshot_id': '5b6212af90dc76637950a2c6', ...}, what its XComArg renders)"
+)
 
 #: The ``snapshotType`` of a snapshot Atlas took as a fallback, which it warns may hold inconsistent data.
 FALLBACK_SNAPSHOT_TYPE = "fallback"
+
+
+def snapshot_id_from_input(value: Any, *, parameter: str = "snapshot_id", cluster_name: Any = None) -> str:
+    """
+    Return the snapshot id (or ``"latest"``) that a task's rendered ``snapshot_id`` names, checked strictly.
+
+    Accepts an id, ``"latest"``, or a take-snapshot task's output: a mapping whose
+    ``snapshot_id`` is an id; when the mapping names its ``cluster_name`` too, it must be the
+    task's cluster. Anything else raises :class:`~airflow_provider_atlas_restore.exceptions.AtlasInputError`
+    saying what was given and what is accepted.
+
+    :param value: the rendered ``snapshot_id``.
+    :param parameter: the parameter name, for the error message.
+    :param cluster_name: the task's cluster, checked against the mapping's ``cluster_name``.
+    """
+    if isinstance(value, Mapping):
+        if SNAPSHOT_ID_KEY not in value:
+            raise AtlasInputError(
+                f"{parameter} is a mapping without a {SNAPSHOT_ID_KEY!r} key (keys: "
+                f"{', '.join(map(repr, sorted(map(str, value)))) or 'none'}): it must be {_ACCEPTED}."
+            )
+        inner = value[SNAPSHOT_ID_KEY]
+        if not isinstance(inner, str) or not OBJECT_ID_PATTERN.fullmatch(inner):
+            raise AtlasInputError(
+                f"{parameter}[{SNAPSHOT_ID_KEY!r}]={inner!r} is not a valid Atlas snapshot id: the "
+                f"mapping must hold one (24 lowercase hexadecimal characters); {parameter} must be {_ACCEPTED}."
+            )
+        source = value.get("cluster_name")
+        if source is not None and cluster_name is not None and source != cluster_name:
+            raise AtlasInputError(
+                f"{parameter} names snapshot {inner} of cluster {source!r}, but the task's cluster is "
+                f"{cluster_name!r}: the snapshot must be one of the task's cluster."
+            )
+        return inner
+    if value == LATEST_SNAPSHOT:
+        return LATEST_SNAPSHOT
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        raise AtlasInputError(
+            f"{parameter}={value!r} is a mapping rendered as text: pass the take-snapshot task's "
+            "XComArg (task.output) itself, or render_template_as_native_obj=True on the DAG, or "
+            f"\"{{{{ ti.xcom_pull(task_ids='...')['{SNAPSHOT_ID_KEY}'] }}}}\"; it must be {_ACCEPTED}."
+        )
+    if not isinstance(value, str):
+        raise AtlasInputError(f"{parameter}={value!r} is a {type(value).__name__}: it must be {_ACCEPTED}.")
+    return validate_object_id(value, parameter)
 
 
 #: Where a snapshot says when it was taken: ``createdAt`` (dedicated), else a flex snapshot's times.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,6 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_conn_id,
     validate_group_id_or_default,
     validate_int_range,
-    validate_object_id,
     validate_private_endpoint_id,
 )
 from airflow_provider_atlas_restore.defaults import (
@@ -32,6 +31,7 @@ from airflow_provider_atlas_restore.defaults import (
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.lineage.assets import outlets_with_folder_asset
 from airflow_provider_atlas_restore.masking import mask_link, mask_links_in
+from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_id_from_input
 
 # The hook and the downloader bring requests and urllib3: they are imported when the task runs,
 # not when the DAG file is parsed. The retry policy (tenacity, which Airflow imports itself) is
@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 
 #: What ``if_exists`` accepts (:mod:`~airflow_provider_atlas_restore.download.existing_files` applies it).
 IF_EXISTS_MODES = ("replace", "skip_if_same", "fail")
-#: The ``snapshot_id`` that downloads the newest completed flex snapshot.
-LATEST_SNAPSHOT = "latest"
 
 
 def _utcnow() -> datetime:
@@ -85,18 +83,20 @@ def _check_inputs(
     if rendered or not _is_template(cluster_type):
         cluster_type = validate_cluster_type(cluster_type)
     by_job = bool(restore_job) or bool(restore_job_id)
-    if snapshot_id and by_job:
+    # A take-snapshot task's output is a mapping: given, even when empty (then refused below).
+    by_snapshot = isinstance(snapshot_id, Mapping) or bool(snapshot_id)
+    if by_snapshot and by_job:
         raise AtlasInputError(
             "snapshot_id (a flex cluster's snapshot) and restore_job/restore_job_id (a dedicated "
             "cluster's download restore job) name two downloads: the task must have one of them."
         )
-    if not snapshot_id and not restore_job and not (restore_job_id and cluster_name):
+    if not by_snapshot and not restore_job and not (restore_job_id and cluster_name):
         raise AtlasInputError(
             "Nothing to download: the task needs restore_job (the restore-job sensor's XCom value), or "
             "restore_job_id and cluster_name (a dedicated cluster), or snapshot_id and cluster_name "
             "(a flex cluster's snapshot: an id or 'latest')."
         )
-    if snapshot_id:
+    if by_snapshot:
         if not cluster_name:
             raise AtlasInputError("snapshot_id needs cluster_name: the flex cluster whose snapshot it is.")
         if cluster_type == "dedicated":
@@ -109,8 +109,8 @@ def _check_inputs(
                 "private_endpoint_id with snapshot_id: flex snapshots have no private-endpoint links; "
                 "the task must have one of them."
             )
-        if rendered and snapshot_id != LATEST_SNAPSHOT:
-            validate_object_id(snapshot_id, "snapshot_id")
+        if rendered:
+            snapshot_id_from_input(snapshot_id, cluster_name=cluster_name)
         if rendered:
             validate_cluster_name(cluster_name)
             validate_group_id_or_default(group_id)
@@ -150,8 +150,9 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         ``s3://bucket/restores/``, ``gs://bucket/restores/`` or ``file:///data/restores``. (templated)
     :param restore_job: the sensor's XCom dict (or its JSON text), or a job as the API returns it. (templated)
     :param restore_job_id: the restore job id, when ``restore_job`` is not given. (templated)
-    :param snapshot_id: a flex cluster's snapshot to download: its id, or ``"latest"`` for the
-        newest completed one; not with ``restore_job``/``restore_job_id``. (templated)
+    :param snapshot_id: a flex cluster's snapshot to download: its id, ``"latest"`` for the
+        newest completed one, or a take-snapshot task's output (``XComArg``: a mapping with a
+        ``snapshot_id`` key); not with ``restore_job``/``restore_job_id``. (templated)
     :param cluster_name: the cluster of the restore job, or the flex cluster of ``snapshot_id``. (templated)
     :param cluster_type: ``"auto"`` (default), ``"dedicated"`` or ``"flex"``. A restore job is a
         dedicated cluster's download and a ``snapshot_id`` a flex cluster's; with ``"auto"`` a
@@ -211,7 +212,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
         destination: str | Any,
         restore_job: dict[str, Any] | str | None = None,
         restore_job_id: str | None = None,
-        snapshot_id: str | None = None,
+        snapshot_id: str | Mapping[str, Any] | None = None,
         cluster_name: str | None = None,
         cluster_type: str = "auto",
         group_id: str | None = None,
@@ -346,7 +347,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
 
     def _link_source(self, hook: AtlasHook) -> LinkSource:
         """Return where the links come from: the flex snapshot, or the dedicated restore job."""
-        if self.snapshot_id:
+        if isinstance(self.snapshot_id, Mapping) or self.snapshot_id:
             from airflow_provider_atlas_restore.download.flex_snapshot_links import FlexSnapshotLinks
 
             return FlexSnapshotLinks(
@@ -354,7 +355,7 @@ class AtlasDownloadSnapshotOperator(BaseOperator):
                 self.log,
                 cluster_name=validate_cluster_name(self.cluster_name),
                 group_id=validate_group_id_or_default(self.group_id),
-                snapshot_id=self.snapshot_id,
+                snapshot_id=snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name),
                 cluster_type=validate_cluster_type(self.cluster_type),
                 file_name_template=self.file_name_template,
             )

@@ -1,4 +1,9 @@
-"""Operators that start (and wait for) and cancel MongoDB Atlas restore jobs."""
+"""
+Operator that starts (and waits for) a MongoDB Atlas restore job.
+
+``AtlasCancelRestoreJobOperator`` lives in :mod:`~airflow_provider_atlas_restore.operators.cancel_restore_job`;
+it is re-exported here so that the import path of earlier releases keeps working.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,10 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
-from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
+from airflow_provider_atlas_restore.api.flex_endpoints import (
+    flex_restore_job_body,
+    refuse_delivery_type_on_flex,
+)
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
@@ -39,20 +47,22 @@ from airflow_provider_atlas_restore.models import (
     WaitStatus,
     evaluate_restore_job,
 )
-from airflow_provider_atlas_restore.models.snapshot import snapshot_id_from
+from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
+from airflow_provider_atlas_restore.operators.cancel_restore_job import AtlasCancelRestoreJobOperator
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 
-#: ``snapshot_id`` value that picks the cluster's newest completed snapshot when the task runs.
-LATEST_SNAPSHOT = "latest"
+__all__ = ["LATEST_SNAPSHOT", "AtlasCancelRestoreJobOperator", "AtlasCreateRestoreJobOperator"]
 #: Seconds between two looks at a job the create task waits for.
 DEFAULT_POLL_INTERVAL = 30.0
 #: Seconds the create task waits for its job before failing: 24 hours.
 DEFAULT_TIMEOUT = 24 * 60 * 60.0
 _OVERWRITING = ("automated", "pointInTime")
+#: Stands for the snapshot ``"latest"`` finds later, when a flex spec is checked before any request.
+_CHOSEN_LATER = "0" * 24
 
 
 def _event_kind(event: dict[str, Any], cluster_type: str) -> str:
@@ -97,14 +107,15 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     **Flex clusters** (``cluster_type="auto"`` finds them from Atlas's answers, or say
     ``"flex"``): every flex restore overwrites its target, so only ``delivery_type="automated"``
     with ``target_cluster_name`` and ``confirm_overwrite=True`` is accepted (``target_group_id``
-    optional); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
+    optional with ``cluster_type="flex"``; with ``"auto"`` it is required, as the dedicated rules
+    are checked before the kind is known); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
     job is done at ``COMPLETED``. Flex restores cannot be cancelled.
 
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
-    :param snapshot_id: the snapshot to restore (an id, or a take-snapshot task's output), or
-        ``"latest"`` (default) for the newest completed one when the task runs; ignored
-        (``None``) for ``pointInTime`` unless given. (templated)
+    :param snapshot_id: the snapshot to restore, or ``"latest"`` (default) for the newest completed
+        one when the task runs; ignored (``None``) for ``pointInTime`` unless given. A take-snapshot
+        task's output (``XComArg``: a mapping with a ``snapshot_id`` key) is accepted too. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
     :param target_cluster_name: the cluster to overwrite (automated, pointInTime). (templated)
     :param target_group_id: the target cluster's project (automated, pointInTime). (templated)
@@ -220,13 +231,22 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
-        if validate_cluster_type(self.cluster_type) == "flex":
+        flex = validate_cluster_type(self.cluster_type) == "flex"
+        if flex:
             refuse_delivery_type_on_flex(self.delivery_type, self.cluster_name)
         snapshot_id = (
-            snapshot_id_from(self.snapshot_id) if isinstance(self.snapshot_id, Mapping) else self.snapshot_id
+            None
+            if self.snapshot_id is None
+            else snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
         )
         choose_latest = snapshot_id == LATEST_SNAPSHOT
-        spec = self._spec(None if choose_latest else snapshot_id).check(snapshot_chosen_later=choose_latest)
+        spec = self._spec(None if choose_latest else snapshot_id)
+        if flex:  # the flex rules: target_group_id optional (the source project by default)
+            flex_restore_job_body(
+                spec.with_snapshot(_CHOSEN_LATER) if choose_latest else spec, self.cluster_name
+            )
+        else:  # dedicated, or not known yet ("auto"): the dedicated rules, the stricter ones
+            spec.check(snapshot_chosen_later=choose_latest)
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)
@@ -353,65 +373,3 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             self.log.info(
                 "The task was killed; restore job %s is %s: nothing to cancel.", job_id, state.value
             )
-
-
-class AtlasCancelRestoreJobOperator(BaseOperator):
-    """
-    Cancel an Atlas restore job; fails with Atlas's reason when the job cannot be cancelled.
-
-    Flex restore jobs cannot be cancelled (Atlas has no cancel for them): on a flex cluster the
-    task fails with :class:`~airflow_provider_atlas_restore.exceptions.AtlasClusterKindError`
-    before any cancel request (with ``cluster_type="flex"``, before any request at all).
-
-    :param cluster_name: the job's cluster. (templated)
-    :param restore_job_id: the job to cancel. (templated)
-    :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
-    :param atlas_conn_id: the ``mongodb_atlas`` connection. (templated)
-    :param cluster_type: ``"auto"`` (default: ask Atlas), ``"dedicated"`` or ``"flex"``. (templated)
-    """
-
-    template_fields: Sequence[str] = (
-        "cluster_name",
-        "restore_job_id",
-        "group_id",
-        "atlas_conn_id",
-        "cluster_type",
-    )
-    operator_extra_links = (AtlasRestoresLink(),)
-    ui_color = "#13aa52"
-
-    def __init__(
-        self,
-        *,
-        cluster_name: str,
-        restore_job_id: str,
-        group_id: str | None = None,
-        atlas_conn_id: str = DEFAULT_CONN_ID,
-        cluster_type: str = "auto",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.cluster_name = cluster_name
-        self.restore_job_id = restore_job_id
-        self.group_id = group_id
-        self.atlas_conn_id = atlas_conn_id
-        self.cluster_type = cluster_type
-
-    def execute(self, context: Context) -> None:
-        """Check every input, then cancel the job."""
-        # Templated values are known only now: check them all before any request or XCom.
-        validate_cluster_name(self.cluster_name)
-        validate_object_id(self.restore_job_id, "restore_job_id")
-        validate_group_id_or_default(self.group_id)
-        validate_cluster_type(self.cluster_type)
-        hook = _hook(validate_conn_id(self.atlas_conn_id))
-        try:
-            group = hook.resolve_group_id(self.group_id or None)
-            AtlasRestoresLink.persist(
-                context, base_url=hook.config.base_url, group_id=group, cluster_name=self.cluster_name
-            )
-            hook.cancel_restore_job(
-                self.cluster_name, self.restore_job_id, group, cluster_type=self.cluster_type
-            )
-        finally:
-            hook.close()

@@ -5,6 +5,9 @@
 instead: an on-demand snapshot, its export into the seeded export bucket, the export's URI, and
 the snapshot's deletion.
 
+``make demo DEMO=flex`` (``--example flex``) runs its flex variant, ``example_dags/atlas_flex_snapshot_download.py``,
+on flex clusters ``Flex0`` (restored from) and ``Flex1`` (overwritten).
+
 Starts the emulator on a free loopback port, makes a throw-away ``AIRFLOW_HOME``, points the
 ``mongodb_atlas_default`` connection at the emulator, runs ``example_dags/atlas_snapshot_download.py``
 with ``dag.test()`` (the create task starts the restore and defers until its links are ready;
@@ -40,8 +43,12 @@ TASK_ORDER = ("create_restore", "download", "report")
 #: The export example (``--example export``): its DAG and tasks.
 EXPORT_DAG_ID = "atlas_snapshot_export"
 EXPORT_TASK_ORDER = ("take_snapshot", "export", "report", "delete_snapshot")
+#: ``--example flex``: the flex variant of the pipeline, restoring flex cluster Flex0 onto Flex1.
+FLEX_DAG_ID = "atlas_flex_snapshot_download"
+FLEX_TASK_ORDER = ("restore_flex", "download", "report")
+FLEX_TARGET = "Flex1"
 #: Each example the demo runs, by the name ``make demo DEMO=<name>`` gives, and its DAG.
-EXAMPLES = {"download": DAG_ID, "export": EXPORT_DAG_ID}
+EXAMPLES = {"download": DAG_ID, "export": EXPORT_DAG_ID, "flex": FLEX_DAG_ID}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "--example",
         choices=sorted(EXAMPLES),
         default="download",
-        help="which example DAG to run (make demo DEMO=...): download (default) or export",
+        help="which example DAG to run (make demo DEMO=...): download (default), export or flex",
     )
     parser.add_argument("--ready-after", type=float, default=6.0, help="seconds until the download is ready")
     parser.add_argument("--download-size", type=int, default=8 << 20, help="bytes of the snapshot archive")
@@ -113,10 +120,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
     """Run the example DAG against a fresh emulator with its files under ``workdir``."""
     destination = workdir / "snapshots"
+    flex = args.example == "flex"
     started = time.monotonic()
     with AtlasEmulator(ready_after=args.ready_after) as emulator:
-        seed = seed_demo(emulator, size_bytes=args.download_size)
-        _step(f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}")
+        seed = seed_demo(emulator, size_bytes=args.download_size, flex=flex)
+        if flex:
+            emulator.add_flex_cluster(seed.group_id, FLEX_TARGET)
+            _step(
+                f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, flex clusters "
+                f"{seed.flex_cluster_name} and {FLEX_TARGET} (the restore's target)"
+            )
+        else:
+            _step(
+                f"Atlas emulator on {emulator.base_url}: project {seed.group_id}, cluster {seed.cluster_name}"
+            )
         connection = emulator.connection(group_id=seed.group_id)  # plain http, downloads included
         _configure_airflow(workdir / "airflow", dags_folder, connection)
         _step(f"Airflow home {workdir / 'airflow'}: migrating the metadata database")
@@ -127,14 +144,25 @@ def _run(args: argparse.Namespace, dags_folder: Path, workdir: Path) -> int:
         except RuntimeError as error:
             print(f"demo: {error}", file=sys.stderr)
             return 1
-        _step(f"Running DAG {DAG_ID} (download ready {args.ready_after:g} s after the restore starts)")
+        dag_id = FLEX_DAG_ID if flex else DAG_ID
+        ready = "restore finished" if flex else "download ready"
+        _step(f"Running DAG {dag_id} ({ready} {args.ready_after:g} s after the restore starts)")
         # Airflow's in-process API client imports starlette's test client, which warns about httpx.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
-        result = run_dag(
-            dags_folder, DAG_ID, {"cluster_name": seed.cluster_name, "destination": str(destination)}
-        )
-    _print_summary(result, time.monotonic() - started)
+        if flex:
+            run_conf = {
+                "cluster_name": seed.flex_cluster_name,
+                "target_cluster_name": FLEX_TARGET,
+                "destination": str(destination),
+            }
+        else:
+            run_conf = {"cluster_name": seed.cluster_name, "destination": str(destination)}
+        result = run_dag(dags_folder, dag_id, run_conf)
+    if flex:
+        _print_flex_summary(result, time.monotonic() - started)
+    else:
+        _print_summary(result, time.monotonic() - started)
     return 0 if result.state == "success" else 1
 
 
@@ -205,6 +233,28 @@ def _print_export_summary(result: Any, seconds: float, remaining: list[str]) -> 
     print(f"Export URI:       {exported.get('uri')}")
     deleted = taken.get("snapshot_id") is not None and taken.get("snapshot_id") not in remaining
     print(f"Snapshot deleted: {'yes' if deleted else 'no'}")
+
+
+def _print_flex_summary(result: Any, seconds: float) -> None:
+    restored = result.xcom.get("restore_flex") or {}
+    files = result.xcom.get("download") or []
+    print()
+    print(f"DAG run:          {result.state} in {seconds:.1f} s")
+    for task_id in FLEX_TASK_ORDER:
+        state = result.task_states.get(task_id, "not run")
+        print(f"  {task_id:<20} {state:<8} {result.durations.get(task_id, 0.0):6.1f} s")
+    print(f"Snapshot:         {restored.get('snapshot_id')} (newest completed flex snapshot)")
+    print(
+        f"Restore job:      {restored.get('restore_job_id')} ({restored.get('delivery_type')}) onto "
+        f"{FLEX_TARGET}, {restored.get('state')}"
+    )
+    print(
+        f"Waited:           {result.durations.get('restore_flex', 0.0):.1f} s in restore_flex (started the "
+        "restore, then waited in the triggerer until it was COMPLETED)"
+    )
+    for entry in files:
+        print(f"File:             {entry['path']}")
+        print(f"                  {entry['bytes']:,} bytes, sha256 {entry['sha256']}")
     if result.state != "success":
         print("The DAG run failed: see the task logs above.", file=sys.stderr)
 

@@ -146,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._rate_headers(app, answer)
         if app.settings.latency > 0:
             app.stopping.wait(app.settings.latency)
-        app.stats.record(route, self.command, 0 if reset else answer.status)
+        app.stats.record(route, self.command, 0 if reset else answer.status, split.path)
         if reset:
             self._reset()
         else:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_atlas_restore.models.snapshot_choice import choose_latest_snapshot
+import pytest
+
+from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.models.snapshot_choice import (
+    choose_latest_snapshot,
+    snapshot_id_from_input,
+)
 
 
 def snapshot(index: int, day: int, status: str = "completed", kind: str = "scheduled") -> dict[str, Any]:
@@ -71,3 +77,46 @@ def test_no_completed_snapshot_keeps_the_plain_message():
     assert choice.not_found_message("Cluster0", 1).startswith(
         "Cluster Cluster0 has no completed snapshot (1 snapshots, none completed)"
     )
+
+
+SNAP_ID = "5b6212af90dc76637950a2c6"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        SNAP_ID,
+        {"snapshot_id": SNAP_ID},
+        {"snapshot_id": SNAP_ID, "cluster_name": "Cluster0", "status": "completed"},
+    ],
+    ids=["id", "mapping", "take-snapshot output"],
+)
+def test_a_snapshot_id_is_read_from_an_id_or_a_take_snapshot_tasks_output(given):
+    assert snapshot_id_from_input(given, cluster_name="Cluster0") == SNAP_ID
+
+
+def test_latest_stays_latest():
+    assert snapshot_id_from_input("latest") == "latest"
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({}, "a mapping without a 'snapshot_id' key (keys: none)"),
+        ({"id": SNAP_ID}, "a mapping without a 'snapshot_id' key (keys: 'id')"),
+        ({"snapshot_id": None}, "snapshot_id['snapshot_id']=None is not a valid Atlas snapshot id"),
+        ({"snapshot_id": "latest"}, "snapshot_id['snapshot_id']='latest' is not a valid Atlas snapshot id"),
+        (
+            {"snapshot_id": SNAP_ID, "cluster_name": "Other0"},
+            "of cluster 'Other0', but the task's cluster is 'Cluster0'",
+        ),
+        (f"{{'snapshot_id': '{SNAP_ID}'}}", "a mapping rendered as text"),
+        ("s", "is not a valid Atlas id"),
+        (7, "snapshot_id=7 is a int"),
+    ],
+)
+def test_anything_else_is_refused_saying_what_is_wrong_and_what_is_accepted(given, said):
+    with pytest.raises(AtlasInputError) as raised:
+        snapshot_id_from_input(given, cluster_name="Cluster0")
+
+    assert said in str(raised.value)

@@ -9,10 +9,9 @@ from airflow_provider_atlas_restore.exceptions import (
     AtlasInputError,
     AtlasSnapshotNotFoundError,
 )
-from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
-    AtlasCancelRestoreJobOperator,
-    AtlasCreateRestoreJobOperator,
-)
+from airflow_provider_atlas_restore.operators import cancel_restore_job, restore_job_lifecycle
+from airflow_provider_atlas_restore.operators.cancel_restore_job import AtlasCancelRestoreJobOperator
+from airflow_provider_atlas_restore.operators.restore_job_lifecycle import AtlasCreateRestoreJobOperator
 
 
 def create(**arguments):
@@ -165,3 +164,42 @@ def test_cancel_refused_by_atlas_fails_with_its_reason(atlas_emulator, emulator_
         AtlasCancelRestoreJobOperator(
             task_id="cancel", cluster_name="Cluster0", restore_job_id=job_id
         ).execute({})
+
+
+def test_the_cancel_operator_keeps_its_earlier_import_path():
+    assert (
+        restore_job_lifecycle.AtlasCancelRestoreJobOperator
+        is cancel_restore_job.AtlasCancelRestoreJobOperator
+    )
+    assert AtlasCancelRestoreJobOperator.__module__ == cancel_restore_job.__name__
+
+
+def test_a_flex_restore_needs_no_target_group_when_the_cluster_type_says_flex(
+    atlas_emulator, emulator_connection
+):
+    group = atlas_emulator.seed.group_id
+    atlas_emulator.add_flex_cluster(group, "Flex0")
+    atlas_emulator.add_flex_cluster(group, "Flex1")
+    snapshot = atlas_emulator.add_flex_snapshot(group, "Flex0")
+
+    job = create(
+        cluster_name="Flex0",
+        cluster_type="flex",
+        delivery_type="automated",
+        target_cluster_name="Flex1",
+        confirm_overwrite=True,
+    ).execute({})
+
+    assert (job["snapshotId"], job["targetDeploymentItemName"]) == (snapshot["id"], "Flex1")
+    assert job["targetProjectId"] == group  # Atlas's default: the source project
+    assert atlas_emulator.stats.count(route="get_cluster") == 0
+
+
+def test_with_auto_an_automated_restore_needs_its_target_group_before_any_request(
+    atlas_emulator, emulator_connection
+):
+    operator = create(delivery_type="automated", target_cluster_name="Flex1", confirm_overwrite=True)
+
+    with pytest.raises(AtlasInputError, match="target_group_id"):
+        operator.execute({})
+    assert atlas_emulator.stats.count() == 0

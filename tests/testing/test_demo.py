@@ -58,7 +58,7 @@ def test_demo_with_keep_leaves_the_airflow_home_and_snapshot_and_says_where(tmp_
 
 @pytest.mark.timeout(300)
 def test_demo_export_runs_the_export_example_and_says_where_the_export_is(tmp_path: Path) -> None:
-    finished, workdir = run_demo(tmp_path, "--example", "export")
+    finished, _workdir = run_demo(tmp_path, "--example", "export")
 
     tasks = re.findall(r"^  (\w+) +(\w+) +[\d.]+ s$", finished.stdout, re.MULTILINE)
     assert tasks == [(task, "success") for task in ("take_snapshot", "export", "report", "delete_snapshot")]
@@ -68,4 +68,19 @@ def test_demo_export_runs_the_export_example_and_says_where_the_export_is(tmp_pa
     )
     assert uri, finished.stdout
     assert re.search(r"^Snapshot deleted: yes$", finished.stdout, re.MULTILINE)
+
+
+def test_flex_demo_restores_onto_a_flex_cluster_and_downloads_the_snapshot(tmp_path: Path) -> None:
+    finished, workdir = run_demo(tmp_path, "--example", "flex")
+
+    tasks = re.findall(r"^  (\w+) +(\w+) +[\d.]+ s$", finished.stdout, re.MULTILINE)
+    assert tasks == [("restore_flex", "success"), ("download", "success"), ("report", "success")]
+    snapshot = re.search(
+        r"^Snapshot: +([0-9a-f]{24}) \(newest completed flex snapshot\)$", finished.stdout, re.MULTILINE
+    )
+    assert snapshot, finished.stdout
+    assert re.search(
+        r"^Restore job: +[0-9a-f]{24} \(RESTORE\) onto Flex1, finished$", finished.stdout, re.MULTILINE
+    )
+    assert f"snapshot-{snapshot.group(1)}.tgz" in finished.stdout
     assert not workdir.exists()

@@ -321,3 +321,106 @@ def test_serve_with_flex_serves_a_flex_cluster_with_snapshots() -> None:
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def _flex_route_calls(seed: Seed, urls: FlexUrls) -> dict[str, Any]:
+    """Return, by flex route name, a call that the route serves (200) without a fault."""
+    snapshot_id = seed.flex_snapshots[-1]["id"]
+    return {
+        "get_flex_cluster": lambda s: s.get(urls.cluster()),
+        "list_flex_restore_jobs": lambda s: s.get(urls.jobs()),
+        "get_flex_restore_job": lambda s: s.get(urls.job(seed.job_ids[-1])),
+        "list_flex_snapshots": lambda s: s.get(urls.snapshots()),
+        "get_flex_snapshot": lambda s: s.get(f"{urls.snapshots()}/{snapshot_id}"),
+        "create_flex_restore_job": lambda s: flex_post(
+            s, urls.jobs(), {"snapshotId": snapshot_id, "targetDeploymentItemName": "Flex0"}
+        ),
+        "download_flex_snapshot": lambda s: flex_post(s, urls.download(), {"snapshotId": snapshot_id}),
+    }
+
+
+FLEX_API_ROUTES = [
+    "get_flex_cluster",
+    "list_flex_restore_jobs",
+    "get_flex_restore_job",
+    "list_flex_snapshots",
+    "get_flex_snapshot",
+    "create_flex_restore_job",
+    "download_flex_snapshot",
+]
+
+
+@pytest.fixture
+def flex_demo(emu: AtlasEmulator) -> Seed:
+    """A project with flex cluster Flex0, its snapshots and a finished flex restore job."""
+    return seed_demo(emu, flex=True)
+
+
+@pytest.mark.parametrize("route", FLEX_API_ROUTES)
+def test_a_status_fault_answers_each_flex_route_once_with_an_atlas_error_and_changes_nothing(
+    emu: AtlasEmulator, flex_demo: Seed, flex_session: requests.Session, route: str
+) -> None:
+    call = _flex_route_calls(flex_demo, FlexUrls(emu, flex_demo))[route]
+    jobs_before = len(emu.flex_snapshot_urls(flex_demo.group_id, "Flex0"))
+    listed_before = flex_session.get(FlexUrls(emu, flex_demo).jobs()).json()["totalCount"]
+    emu.faults.add(route, "status", status=503, retry_after=3)
+
+    refused = call(flex_session)
+
+    assert refused.status_code == 503
+    assert refused.json()["errorCode"] == "SERVICE_UNAVAILABLE"
+    assert refused.headers["Retry-After"] == "3"
+    assert flex_session.get(FlexUrls(emu, flex_demo).jobs()).json()["totalCount"] == listed_before
+    assert len(emu.flex_snapshot_urls(flex_demo.group_id, "Flex0")) == jobs_before
+    assert call(flex_session).status_code == 200  # count=1: the next one is served
+    assert emu.stats.count(route=route, status=503) == 1
+
+
+@pytest.mark.parametrize("route", ["get_flex_restore_job", "download_flex_snapshot"])
+def test_html_reset_cut_and_delay_faults_act_on_flex_routes(
+    emu: AtlasEmulator, flex_demo: Seed, flex_session: requests.Session, route: str
+) -> None:
+    call = _flex_route_calls(flex_demo, FlexUrls(emu, flex_demo))[route]
+    assert call(flex_session).status_code == 200  # the Digest round trip done: faults meet the request
+    emu.faults.add(route, "html", status=502)
+    proxy = call(flex_session)
+    assert (proxy.status_code, proxy.headers["Content-Type"].split(";")[0]) == (502, "text/html")
+    emu.faults.add(route, "reset")
+    with pytest.raises(requests.ConnectionError):
+        call(flex_session)
+    emu.faults.add(route, "cut", after_bytes=20)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        call(flex_session)
+    emu.faults.add(route, "delay", seconds=0.5)
+    flex_session.request = _with_timeout(flex_session.request, 0.1)  # type: ignore[method-assign]
+    with pytest.raises(requests.ReadTimeout):
+        call(flex_session)
+    assert emu.stats.count(route=route, status=0) == 1  # the reset
+
+
+def _with_timeout(request: Any, seconds: float) -> Any:
+    def timed(*arguments: Any, **keywords: Any) -> Any:
+        keywords.setdefault("timeout", seconds)
+        return request(*arguments, **keywords)
+
+    return timed
+
+
+def test_reset_and_delay_faults_act_on_the_snapshot_url(
+    emu: AtlasEmulator, flex_demo: Seed, flex_session: requests.Session
+) -> None:
+    urls = FlexUrls(emu, flex_demo)
+    answer = flex_post(
+        flex_session, urls.download(), {"snapshotId": flex_demo.flex_snapshots[-1]["id"]}
+    ).json()
+    emu.faults.add("flex_snapshot_file", "reset")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(answer["snapshotUrl"])
+    emu.faults.add("flex_snapshot_file", "delay", seconds=0.5)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(answer["snapshotUrl"], timeout=0.1)
+    served = requests.get(answer["snapshotUrl"], timeout=5)
+    assert served.status_code == 200
+    assert served.content == b"".join(
+        emu.flex_snapshot_archive(flex_demo.group_id, "Flex0", answer["id"]).iter_bytes()
+    )

@@ -88,6 +88,25 @@ def test_stats_filter_and_reset(emu: AtlasEmulator, session: requests.Session, u
     assert (emu.stats.count(), emu.stats.challenges, emu.stats.connections) == (0, 0, 0)
 
 
+def test_request_log_keeps_each_answers_path_in_order(
+    emu: AtlasEmulator, session: requests.Session, urls: Urls
+) -> None:
+    session.get(urls.jobs())
+    session.get(urls.jobs("Nope"))
+
+    logged = emu.stats.requests()
+    assert [(r.route, r.method, r.status) for r in logged] == [
+        ("list_restore_jobs", "GET", 401),  # the session's Digest challenge
+        ("list_restore_jobs", "GET", 200),
+        ("list_restore_jobs", "GET", 404),
+    ]
+    assert [r.path for r in emu.stats.requests(path_contains="/clusters/Nope/")] == [
+        urlsplit(urls.jobs("Nope")).path
+    ]
+    emu.stats.reset()
+    assert emu.stats.requests() == []
+
+
 def test_connection_helpers_point_at_the_emulator(emu: AtlasEmulator, seed: Seed) -> None:
     emu.add_api_key("pub/key", "p@ss:word")
     emu.public_key, emu.private_key = "pub/key", "p@ss:word"
