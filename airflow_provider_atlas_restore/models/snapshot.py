@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_atlas_restore.api.validation import validate_object_id
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.resource_state import ResourceState
 from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
@@ -231,20 +230,3 @@ class SnapshotResult:
             description=fields.text("description"),
             snapshot_type=fields.text("snapshot_type"),
         )
-
-
-def snapshot_id_from(value: Any, parameter: str = "snapshot_id") -> str:
-    """
-    Return the snapshot id in ``value``: an id, or a take-snapshot task's XCom value (``{"snapshot_id": ...}``).
-
-    :param value: a 24-hex id or the mapping :meth:`SnapshotResult.to_xcom` gives.
-    :param parameter: the parameter name, for the error message.
-    """
-    if isinstance(value, Mapping):
-        if "snapshot_id" not in value:
-            raise AtlasInputError(
-                f"{parameter} must be a snapshot id or a take-snapshot task's output with a snapshot_id "
-                f"key; the mapping given has only {sorted(map(str, value))}."
-            )
-        return SnapshotResult.from_xcom(value).snapshot_id
-    return validate_object_id(value, parameter)

@@ -28,7 +28,9 @@ _ACCEPTED = (
 FALLBACK_SNAPSHOT_TYPE = "fallback"
 
 
-def snapshot_id_from_input(value: Any, *, parameter: str = "snapshot_id", cluster_name: Any = None) -> str:
+def snapshot_id_from_input(
+    value: Any, *, parameter: str = "snapshot_id", cluster_name: Any = None, allow_latest: bool = True
+) -> str:
     """
     Return the snapshot id (or ``"latest"``) that a task's rendered ``snapshot_id`` names, checked strictly.
 
@@ -40,18 +42,21 @@ def snapshot_id_from_input(value: Any, *, parameter: str = "snapshot_id", cluste
     :param value: the rendered ``snapshot_id``.
     :param parameter: the parameter name, for the error message.
     :param cluster_name: the task's cluster, checked against the mapping's ``cluster_name``.
+    :param allow_latest: whether ``"latest"`` is accepted (not where a task acts on one given
+        snapshot, such as a delete).
     """
+    accepted = _ACCEPTED if allow_latest else _ACCEPTED.replace(", 'latest',", ",")
     if isinstance(value, Mapping):
         if SNAPSHOT_ID_KEY not in value:
             raise AtlasInputError(
                 f"{parameter} is a mapping without a {SNAPSHOT_ID_KEY!r} key (keys: "
-                f"{', '.join(map(repr, sorted(map(str, value)))) or 'none'}): it must be {_ACCEPTED}."
+                f"{', '.join(map(repr, sorted(map(str, value)))) or 'none'}): it must be {accepted}."
             )
         inner = value[SNAPSHOT_ID_KEY]
         if not isinstance(inner, str) or not OBJECT_ID_PATTERN.fullmatch(inner):
             raise AtlasInputError(
                 f"{parameter}[{SNAPSHOT_ID_KEY!r}]={inner!r} is not a valid Atlas snapshot id: the "
-                f"mapping must hold one (24 lowercase hexadecimal characters); {parameter} must be {_ACCEPTED}."
+                f"mapping must hold one (24 lowercase hexadecimal characters); {parameter} must be {accepted}."
             )
         source = value.get("cluster_name")
         if source is not None and cluster_name is not None and source != cluster_name:
@@ -60,16 +65,18 @@ def snapshot_id_from_input(value: Any, *, parameter: str = "snapshot_id", cluste
                 f"{cluster_name!r}: the snapshot must be one of the task's cluster."
             )
         return inner
-    if value == LATEST_SNAPSHOT:
+    if value == LATEST_SNAPSHOT and allow_latest:
         return LATEST_SNAPSHOT
+    if value == LATEST_SNAPSHOT:
+        raise AtlasInputError(f"{parameter}='latest' is not accepted here: it must be {accepted}.")
     if isinstance(value, str) and value.lstrip().startswith("{"):
         raise AtlasInputError(
             f"{parameter}={value!r} is a mapping rendered as text: pass the take-snapshot task's "
             "XComArg (task.output) itself, or render_template_as_native_obj=True on the DAG, or "
-            f"\"{{{{ ti.xcom_pull(task_ids='...')['{SNAPSHOT_ID_KEY}'] }}}}\"; it must be {_ACCEPTED}."
+            f"\"{{{{ ti.xcom_pull(task_ids='...')['{SNAPSHOT_ID_KEY}'] }}}}\"; it must be {accepted}."
         )
     if not isinstance(value, str):
-        raise AtlasInputError(f"{parameter}={value!r} is a {type(value).__name__}: it must be {_ACCEPTED}.")
+        raise AtlasInputError(f"{parameter}={value!r} is a {type(value).__name__}: it must be {accepted}.")
     return validate_object_id(value, parameter)
 
 

@@ -15,7 +15,6 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_atlas_restore.api.backup_bodies import ExportJobSpec, validate_custom_data
-from airflow_provider_atlas_restore.api.snapshot_reference import LATEST_SNAPSHOT, snapshot_reference
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_cluster_type,
@@ -34,6 +33,7 @@ from airflow_provider_atlas_restore.models.export_job import (
     ExportJobState,
     evaluate_export_job,
 )
+from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
 from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ class AtlasExportSnapshotOperator(BaseOperator):
         if self.export_bucket_id is not None:
             validate_object_id(self.export_bucket_id, "export_bucket_id")
         custom_data = validate_custom_data(self.custom_data)
-        snapshot = snapshot_reference(self.snapshot_id)
+        snapshot = snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
         if validate_cluster_type(self.cluster_type) == "flex":
             _refuse_flex(self.cluster_name)
         hook = _hook(validate_conn_id(self.atlas_conn_id))

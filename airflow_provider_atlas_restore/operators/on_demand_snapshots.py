@@ -39,8 +39,8 @@ from airflow_provider_atlas_restore.models.snapshot import (
     SnapshotResult,
     SnapshotStatus,
     evaluate_snapshot,
-    snapshot_id_from,
 )
+from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_id_from_input
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -425,7 +425,9 @@ class AtlasDeleteSnapshotOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         """Check every input, read the snapshot, refuse a scheduled one unless allowed, then delete it."""
         validate_cluster_name(self.cluster_name)
-        snapshot_id = snapshot_id_from(self.snapshot_id)
+        snapshot_id = snapshot_id_from_input(
+            self.snapshot_id, cluster_name=self.cluster_name, allow_latest=False
+        )
         validate_group_id_or_default(self.group_id)
         if validate_cluster_type(self.cluster_type) == "flex":
             _refuse_flex(type(self).__name__, self.cluster_name)

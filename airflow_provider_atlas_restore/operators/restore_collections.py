@@ -19,7 +19,6 @@ from airflow_provider_atlas_restore.api.collection_restore_bodies import (
     WRITE_STRATEGIES,
     CollectionRestoreSpec,
 )
-from airflow_provider_atlas_restore.api.snapshot_reference import LATEST_SNAPSHOT, snapshot_reference
 from airflow_provider_atlas_restore.api.validation import (
     validate_choice,
     validate_cluster_name,
@@ -42,6 +41,7 @@ from airflow_provider_atlas_restore.models.collection_restore_job import (
     CollectionRestoreState,
     evaluate_collection_restore_job,
 )
+from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
 from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
     def _spec(self, snapshot_id: str | None, target_group_id: str) -> CollectionRestoreSpec:
         """Return the restore's spec from the rendered fields (``"latest"`` stands in as a checked id)."""
         if snapshot_id is None and self.snapshot_id is not None:
-            snapshot_id = snapshot_reference(self.snapshot_id)
+            snapshot_id = snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
         return CollectionRestoreSpec(
             target_cluster_name=self.target_cluster_name,
             target_group_id=target_group_id,
@@ -213,7 +213,11 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
         validate_group_id_or_default(self.target_group_id, "target_group_id")
-        snapshot = snapshot_reference(self.snapshot_id) if self.snapshot_id is not None else None
+        snapshot = (
+            snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
+            if self.snapshot_id is not None
+            else None
+        )
         self._spec(snapshot, self.target_group_id or _SOME_GROUP).to_body()
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
