@@ -33,11 +33,20 @@ with DAG(
     dag_id="test_atlas_lineage_download",
     schedule=None,
     catchup=False,
-    params={"restore_job": {}, "conn_id": "mongodb_atlas_default", "destination_conn_id": ""},
+    params={
+        "restore_job": {},
+        "restore_job_id": "",
+        "cluster_name": "",
+        "conn_id": "mongodb_atlas_default",
+        "destination_conn_id": "",
+    },
 ) as download_dag:
+    # The job: the sensor's XCom value (restore_job), or its id and cluster (links read fresh).
     AtlasDownloadSnapshotOperator(
         task_id="download",
-        restore_job="{{ params.restore_job }}",
+        restore_job="{{ params.restore_job or '' }}",
+        restore_job_id="{{ params.restore_job_id }}",
+        cluster_name="{{ params.cluster_name }}",
         destination=DESTINATION,
         destination_conn_id="{{ params.destination_conn_id }}",
         atlas_conn_id="{{ params.conn_id }}",
