@@ -173,7 +173,8 @@ def test_the_extra_goes_on_each_asset_outlet_and_not_on_aliases(download_source,
 
     updated = add_event_extra({"outlet_events": events}, [folder, own, alias], extra)
 
-    assert updated == ["s3://bucket/restores/", "s3://bucket/landed/"]
+    # Named as written on 3.x; by their (normalised) URI on 2.11, where a Dataset has no name.
+    assert updated == ([folder.name, own.name] if AIRFLOW_V_3_0_PLUS else [folder.uri, own.uri])
     assert events[folder].extra == extra
     assert events[own].extra == extra
     assert add_event_extra({}, [folder], extra) == []  # execute() called by hand: no events
