@@ -86,7 +86,15 @@ def folder_asset(destination: Any) -> Any | None:
     :param destination: the operator's ``destination`` as given.
     """
     uri = folder_asset_uri(destination)
-    return Asset(uri) if uri else None
+    if not uri:
+        return None
+    try:
+        return Asset(uri)
+    except (ValueError, TypeError) as error:  # e.g. a non-ASCII path, which a 2.11 Dataset refuses
+        log.warning(
+            "No asset declared for destination folder %s: %s. Give outlets=[...] instead.", uri, error
+        )
+        return None
 
 
 def outlets_with_folder_asset(destination: Any, outlets: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from airflow.providers.common.compat.assets import Asset, AssetAlias
 
@@ -16,6 +18,7 @@ from airflow_provider_atlas_restore.lineage.assets import (
 from airflow_provider_atlas_restore.lineage.facts import AtlasSource
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
 from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+from tests.conftest import REPO_ROOT
 from tests.lineage.conftest import GROUP, JOB, SNAPSHOT
 
 
@@ -178,3 +181,36 @@ def test_the_extra_goes_on_each_asset_outlet_and_not_on_aliases(download_source,
     assert events[folder].extra == extra
     assert events[own].extra == extra
     assert add_event_extra({}, [folder], extra) == []  # execute() called by hand: no events
+
+
+def docs_table_rows() -> list[tuple[str, str | None]]:
+    """Return each ``destination=`` of docs/lineage.md's table with the asset the docs say it gives."""
+    rows = []
+    for line in (REPO_ROOT / "docs" / "lineage.md").read_text().splitlines():
+        if not line.startswith('| `"'):
+            continue
+        given, said = line.split(" | ")[:2]
+        asset = re.search(r'Asset\("([^"]+)"\)', said)
+        rows += [
+            (destination, asset.group(1) if asset else None)
+            for destination in re.findall(r'`"([^"]*)"`', given)
+        ]
+    return rows
+
+
+def test_the_docs_table_of_destinations_and_assets_is_what_the_operator_declares():
+    rows = docs_table_rows()
+
+    assert len(rows) >= 8
+    assert [(destination, folder_asset_uri(destination)) for destination, _ in rows] == rows
+
+
+def test_a_folder_airflow_cannot_name_as_an_asset_declares_none_rather_than_break_the_dag(caplog):
+    # Airflow 2.11 refuses a non-ASCII Dataset URI; 3.x accepts it. Either way the task is built.
+    declared = folder_asset("/data/sauvegardes-é")
+
+    if AIRFLOW_V_3_0_PLUS:
+        assert declared == Asset("file:///data/sauvegardes-é/")
+    else:
+        assert declared is None
+        assert "Give outlets=[...] instead" in caplog.text
