@@ -162,3 +162,14 @@ def test_operators_and_sensor_default_to_the_hooks_connection():
     assert AtlasHook.default_conn_name == "mongodb_atlas_default"
     assert set(defaults.values()) == {AtlasHook.default_conn_name}
     assert inspect.signature(AtlasHook).parameters["atlas_conn_id"].default == AtlasHook.default_conn_name
+
+
+def test_building_the_tasks_loads_no_orm_model_and_no_openlineage(airflow_alone):
+    # The download task builds its folder's asset at parse time: from airflow.sdk's light Asset,
+    # not through the compat module that imports the ORM (airflow.models.asset, ~0.3 s); and
+    # the optional OpenLineage provider is imported only when OpenLineage asks for facets.
+    added = loaded_modules(f"{AIRFLOW_ONLY}\n{BUILD_TASKS}") - airflow_alone
+    heavy = ("airflow.models.asset", "airflow.models.dataset", "openlineage", "airflow.providers.openlineage")
+
+    assert sorted(name for name in added if name.startswith(heavy)) == []
+    assert "airflow_provider_atlas_restore.lineage.assets" in added  # the probe sees the lineage import
