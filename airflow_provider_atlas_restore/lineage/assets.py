@@ -40,9 +40,11 @@ def asset_class() -> Any:
     """
     if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk import Asset
-    else:
-        from airflow.datasets import Dataset as Asset
-    return Asset
+
+        return Asset
+    from airflow.datasets import Dataset
+
+    return Dataset
 
 
 _TEMPLATE = re.compile(r"\{\{|\{%")
