@@ -214,21 +214,30 @@ class AtlasSnapshotInProgressError(AirflowException):
     :param message: what happened and what to do.
     :param snapshot_id: the running on-demand snapshot, when it was found.
     :param status: that snapshot's status (``queued`` or ``inProgress``), when found.
+    :param sharded: that snapshot is a sharded cluster's (read at ``.../snapshots/shardedCluster/{id}``).
     """
 
-    def __init__(self, message: str, *, snapshot_id: str | None = None, status: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        snapshot_id: str | None = None,
+        status: str | None = None,
+        sharded: bool = False,
+    ) -> None:
         super().__init__(message)
         self.snapshot_id = snapshot_id
         self.status = status
+        self.sharded = sharded
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_in_progress, (str(self), self.snapshot_id, self.status))
+        return (_rebuild_in_progress, (str(self), self.snapshot_id, self.status, self.sharded))
 
 
 def _rebuild_in_progress(
-    message: str, snapshot_id: str | None, status: str | None
+    message: str, snapshot_id: str | None, status: str | None, sharded: bool = False
 ) -> AtlasSnapshotInProgressError:
-    return AtlasSnapshotInProgressError(message, snapshot_id=snapshot_id, status=status)
+    return AtlasSnapshotInProgressError(message, snapshot_id=snapshot_id, status=status, sharded=sharded)
 
 
 class AtlasInputError(AirflowFailException, ValueError):

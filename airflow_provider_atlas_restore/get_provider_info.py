@@ -89,6 +89,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_atlas_restore.operators.restore_jobs",
                     "airflow_provider_atlas_restore.operators.restore_job_lifecycle",
                     "airflow_provider_atlas_restore.operators.download",
+                    "airflow_provider_atlas_restore.operators.on_demand_snapshots",
                 ],
             }
         ],
@@ -105,6 +106,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_atlas_restore.triggers.restore_job",
                     "airflow_provider_atlas_restore.triggers.polling",
+                    "airflow_provider_atlas_restore.triggers.snapshot_events",
                 ],
             }
         ],

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from example_dag import DAG_FILE
+from example_dag import CONSUMER_DAG_FILE, DAG_FILE, WATCHER_DAG_FILE, WATCHER_POLL_INTERVAL
 from failure import E2EFailure
 from loopback import LOOPBACK, loopback_url
 from processes import Component, Components, last_lines
@@ -39,9 +39,10 @@ class WorkFolder:
         :param prefix: the start of the folder's name in the temp folder.
         """
         folder = cls(Path(tempfile.mkdtemp(prefix=prefix)).resolve())
-        for path in (folder.airflow_home, folder.dags, folder.logs, folder.snapshots):
+        for path in (folder.airflow_home, folder.dags, folder.logs, folder.snapshots, folder.watched):
             path.mkdir()
-        shutil.copy(DAG_FILE, folder.dags / DAG_FILE.name)
+        for dag_file in (DAG_FILE, WATCHER_DAG_FILE, CONSUMER_DAG_FILE):
+            shutil.copy(dag_file, folder.dags / dag_file.name)
         return folder
 
     @property
@@ -63,6 +64,11 @@ class WorkFolder:
     def snapshots(self) -> Path:
         """The destination of the DAG run's download."""
         return self.root / "snapshots"
+
+    @property
+    def watched(self) -> Path:
+        """Where the snapshot watcher DAG downloads each new snapshot."""
+        return self.root / "watched"
 
     @property
     def passwords_file(self) -> Path:
@@ -105,6 +111,10 @@ def airflow_env(folder: WorkFolder, api_port: int, connection: str) -> dict[str,
         "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_CHECK_THRESHOLD),
         "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
         "AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT": connection,
+        # The snapshot watcher pair: a local destination folder, a short look interval.
+        "ATLAS_SNAPSHOTS_URI": folder.watched.as_uri() + "/",
+        "ATLAS_SNAPSHOTS_CONN_ID": "",
+        "ATLAS_SNAPSHOT_POLL_INTERVAL": str(WATCHER_POLL_INTERVAL),
         "NO_PROXY": f"{LOOPBACK},localhost",
         "no_proxy": f"{LOOPBACK},localhost",
         "PYTHONUNBUFFERED": "1",

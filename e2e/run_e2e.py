@@ -15,7 +15,9 @@ becomes ready ``--ready-after`` seconds after the restore job is created). Then 
    every task at its first try (``create_restore`` resumed, it was not retried), with one restore
    job on the emulator: the one ``create_restore`` returned;
 5. checks the downloaded archive against the ``download`` task's XCom (size, sha256) and that
-   the ``.tar.gz`` reads to its end.
+   the ``.tar.gz`` reads to its end;
+6. proves the snapshot watcher (``snapshot_watch``): one run of ``atlas_snapshot_watcher`` per
+   snapshot added on the emulator, none for the old ones, none twice across a SIGKILLed triggerer.
 
 Every component is stopped at the end, also on failure or interruption. The last line is
 ``e2e: 1 passed, 0 failed`` or ``e2e: 0 passed, 1 failed``; the exit status is 0 or 1.
@@ -54,6 +56,7 @@ from example_dag import CREATE_TASK, DAG_ID
 from failure import E2EFailure
 from processes import Component, print_tail
 from run_context import Run, Settings
+from snapshot_watch import unpause_watcher, watch_snapshots
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -203,16 +206,18 @@ def finish_and_verify(run: Run, emulator: Emulator) -> None:
 def scenario(run: Run) -> list[str]:
     """The test itself; returns the lines of its summary."""
     emulator = set_up(run)
+    unpause_watcher(run)
     defer_and_crash(run, emulator)
     finish_and_verify(run, emulator)
     steps = run.steps
-    return [
+    summary = [
         f"Airflow up {steps.marks['airflow up']:.1f} s",
         f"trigger -> deferred {steps.between('triggered', 'deferred'):.1f} s",
         f"SIGKILL -> takeover {steps.between('triggerer killed', 'taken over'):.1f} s",
         f"takeover -> run success {steps.between('taken over', 'run succeeded'):.1f} s",
         f"trigger -> run success {steps.between('triggered', 'run succeeded'):.1f} s",
     ]
+    return summary + watch_snapshots(run, emulator)
 
 
 # -- reporting and teardown --------------------------------------------------------------------

@@ -167,3 +167,77 @@ for kind, value in {"int": 5, "empty": ""}.items():
         {**FLEX_DOWNLOAD, "snapshot_id": SNAP, "atlas_conn_id": value},
         "atlas_conn_id",
     )
+
+# On-demand snapshots: take and delete, values checked once rendered, before any request.
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import (  # noqa: E402
+    AtlasDeleteSnapshotOperator,
+    AtlasTakeSnapshotOperator,
+)
+
+for kind, value in {**NOT_TEXT, "none": None, "space": "a b"}.items():
+    _add(f"take_snapshot_cluster_{kind}", AtlasTakeSnapshotOperator, {"cluster_name": value}, "cluster_name")
+    _add(
+        f"delete_snapshot_cluster_{kind}",
+        AtlasDeleteSnapshotOperator,
+        {"cluster_name": value, "snapshot_id": SNAP},
+        "cluster_name",
+    )
+for kind, value in {"int": 5, "zero": 0, "short": "g"}.items():
+    _add(
+        f"take_snapshot_group_{kind}",
+        AtlasTakeSnapshotOperator,
+        {"cluster_name": C, "group_id": value},
+        "group_id",
+    )
+    _add(
+        f"delete_snapshot_group_{kind}",
+        AtlasDeleteSnapshotOperator,
+        {"cluster_name": C, "snapshot_id": SNAP, "group_id": value},
+        "group_id",
+    )
+for kind, value in {
+    "int": 5,
+    "short": "s",
+    "upper": SNAP.upper(),
+    "mapping_without_id": {"id": SNAP},
+    "mapping_with_bad_id": {"snapshot_id": "s"},
+}.items():
+    _add(
+        f"delete_snapshot_id_{kind}",
+        AtlasDeleteSnapshotOperator,
+        {"cluster_name": C, "snapshot_id": value},
+        "snapshot_id",
+    )
+for kind, value in {"too_long": "x" * 10_000, "int": 5}.items():
+    _add(
+        f"take_snapshot_description_{kind}",
+        AtlasTakeSnapshotOperator,
+        {"cluster_name": C, "description": value},
+        "description",
+    )
+for kind, value in {"zero": 0, "word": "two", "list": [2]}.items():
+    _add(
+        f"take_snapshot_retention_{kind}",
+        AtlasTakeSnapshotOperator,
+        {"cluster_name": C, "retention_in_days": value},
+        "retention_in_days",
+    )
+for kind, value in {"int": 5, "empty": ""}.items():
+    _add(
+        f"take_snapshot_conn_{kind}",
+        AtlasTakeSnapshotOperator,
+        {"cluster_name": C, "atlas_conn_id": value},
+        "atlas_conn_id",
+    )
+    _add(
+        f"delete_snapshot_conn_{kind}",
+        AtlasDeleteSnapshotOperator,
+        {"cluster_name": C, "snapshot_id": SNAP, "atlas_conn_id": value},
+        "atlas_conn_id",
+    )
+_add(
+    "take_snapshot_cluster_type",
+    AtlasTakeSnapshotOperator,
+    {"cluster_name": C, "cluster_type": "shared"},
+    "cluster_type",
+)

@@ -19,6 +19,10 @@ from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.extra_links import LINK_XCOM_KEY
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import (
+    AtlasDeleteSnapshotOperator,
+    AtlasTakeSnapshotOperator,
+)
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
     AtlasCreateRestoreJobOperator,
@@ -154,6 +158,17 @@ OPERATORS_AT_PARSE_TIME: list[tuple[str, Callable[[], Any], str]] = [
     ("trigger: bad job id", lambda: AtlasRestoreJobTrigger(atlas_conn_id="c", group_id=GROUP, cluster_name=C, restore_job_id="x"), "restore_job_id"),
     ("trigger: bad cluster", lambda: AtlasRestoreJobTrigger(atlas_conn_id="c", group_id=GROUP, cluster_name="a b", restore_job_id=JOB), "cluster_name"),
     ("trigger: bad group", lambda: AtlasRestoreJobTrigger(atlas_conn_id="c", group_id="g", cluster_name=C, restore_job_id=JOB), "group_id"),
+]  # fmt: skip
+# On-demand snapshots: take and delete.
+OPERATORS_AT_PARSE_TIME += [
+    ("take snapshot: unknown if_in_progress", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, if_in_progress="queue"), "if_in_progress"),
+    ("take snapshot: poll interval 0", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, poll_interval=0), "poll_interval"),
+    ("take snapshot: negative timeout", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, timeout=-1), "timeout"),
+    ("take snapshot: deferrable as text", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, deferrable="yes"), "deferrable"),
+    ("take snapshot: wait_for_completion as text", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, wait_for_completion="no"), "wait_for_completion"),
+    ("take snapshot: flex cluster type", lambda: AtlasTakeSnapshotOperator(task_id="t", cluster_name=C, cluster_type="flex"), "cluster_type='flex'"),
+    ("delete snapshot: allow_scheduled as text", lambda: AtlasDeleteSnapshotOperator(task_id="t", cluster_name=C, snapshot_id=SNAP, allow_scheduled="false"), "allow_scheduled"),
+    ("delete snapshot: flex cluster type", lambda: AtlasDeleteSnapshotOperator(task_id="t", cluster_name=C, snapshot_id=SNAP, cluster_type="flex"), "cluster_type='flex'"),
 ]  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import pytest
 from airflow_provider_atlas_restore.testing import AtlasEmulator
 from airflow_provider_atlas_restore.testing.dag_runs import load_dag, run_dag
 from airflow_provider_atlas_restore.testing.seeding import seed_basic
+from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
 from tests.conftest import EXAMPLE_DAGS
 from tests.storage_servers import object_keys, unfinished_uploads
 
@@ -129,3 +130,40 @@ def test_a_job_started_elsewhere_is_waited_for_by_the_deferred_sensor_then_downl
     assert live_emulator.stats.count(route="create_restore_job", status=200) == 1
     (entry,) = result.xcom["download"]
     check_downloaded_whole(entry, tmp_path / "out", started["id"])
+
+
+WATCHER = "atlas_snapshot_watcher"
+CONSUMER = "atlas_snapshot_consumer"
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="AssetWatcher exists from Airflow 3")
+def test_watcher_dag_is_scheduled_on_an_asset_watched_by_the_snapshot_event_trigger():
+    from airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger
+
+    dag = load_dag(EXAMPLE_DAGS, WATCHER)
+
+    assert [task.task_id for task in dag.topological_sort()] == [
+        "new_snapshots",
+        "create_restore",
+        "download",
+    ]
+    (asset,) = dag.timetable.asset_condition.objects
+    (watcher,) = asset.watchers
+    trigger = watcher.trigger
+    assert isinstance(trigger, AtlasSnapshotEventTrigger)
+    assert (trigger.cluster_name, trigger.include_existing, trigger.poll_interval) == (
+        "Cluster0",
+        False,
+        300.0,
+    )
+
+
+def test_consumer_dag_is_scheduled_on_the_watchers_folder_asset_with_its_trailing_slash():
+    consumer = load_dag(EXAMPLE_DAGS, CONSUMER)
+
+    assert [task.task_id for task in consumer.tasks] == ["report"]
+    if AIRFLOW_V_3_0_PLUS:  # the watcher DAG (and its outlet) exists on Airflow 3 only
+        (asset,) = consumer.timetable.asset_condition.objects
+        assert asset.name == "s3://atlas-snapshots/restores/"
+        outlets = load_dag(EXAMPLE_DAGS, WATCHER).get_task("download").partial_kwargs["outlets"]
+        assert [outlet.name for outlet in outlets] == [asset.name]

@@ -164,6 +164,17 @@ def test_operators_and_sensor_default_to_the_hooks_connection():
     assert inspect.signature(AtlasHook).parameters["atlas_conn_id"].default == AtlasHook.default_conn_name
 
 
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="event triggers (AssetWatcher) exist from Airflow 3")
+def test_building_the_snapshot_event_trigger_loads_no_http_client(airflow_alone):
+    added = added_at_parse_time(
+        airflow_alone,
+        "from airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger\n"
+        "AtlasSnapshotEventTrigger(cluster_name='Cluster0')",
+    )
+
+    assert added == []
+
+
 def test_building_the_tasks_loads_no_orm_model_and_no_openlineage(airflow_alone):
     # The download task builds its folder's asset at parse time: from airflow.sdk's light Asset,
     # not through the compat module that imports the ORM (airflow.models.asset, ~0.3 s); and

@@ -285,3 +285,61 @@ def test_flex_snapshot_urls_never_appear_in_logs_errors_or_anything_airflow_stor
             assert secret not in output[0]
             for where, text in stored.items():
                 assert secret not in text, where
+
+
+SNAPSHOT_DAG_IDS = [
+    "test_atlas_take_snapshot_wait_deferrable",
+    "test_atlas_take_and_delete_snapshot",
+    "test_atlas_delete_snapshot",
+]
+
+
+@pytest.mark.parametrize("kind", ["digest", "service_account"])
+def test_snapshot_take_and_delete_leave_no_key_secret_or_token_anywhere(airflow_database, monkeypatch, kind):
+    """A deferred take, a take then delete in poke mode, and a failing delete: scanned as the pipeline is."""
+    from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
+
+    tokens: list[str] = []
+    triggered: list[dict] = []
+    original_issue, original_run = ServiceAccounts.issue, AtlasResourceTrigger.run
+
+    def issue(self, *arguments):
+        answer = original_issue(self, *arguments)
+        if answer.status == 200:
+            tokens.append(str(answer.body["access_token"]))
+        return answer
+
+    def trigger_run(self):
+        triggered.append(self.serialize()[1])
+        return original_run(self)
+
+    monkeypatch.setattr(ServiceAccounts, "issue", issue)
+    monkeypatch.setattr(AtlasResourceTrigger, "run", trigger_run)
+    with captured_output() as output, AtlasEmulator(private_key=PRIVATE_KEY) as emulator:
+        seed = seed_basic(emulator)
+        emulator.backup_timings.snapshot_queued = 1.0  # real seconds: the deferred take defers
+        connection = emulator.connection(group_id=seed.group_id)
+        if kind == "service_account":
+            client_id, _ = emulator.add_service_account("mdb_sa_id_0123456789abcdef01234567", CLIENT_SECRET)
+            connection.update(login=client_id, password=CLIENT_SECRET)
+            connection["extra"]["auth_type"] = "service_account"
+        monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+        deferred = run_dag(TEST_DAGS, SNAPSHOT_DAG_IDS[0])
+        cleaned = run_dag(TEST_DAGS, SNAPSHOT_DAG_IDS[1])
+        emulator.ip_access_denied = True  # a failing run: its error is scanned too
+        failed = run_dag(TEST_DAGS, SNAPSHOT_DAG_IDS[2], {"snapshot_id": seed.snapshot_id})
+    monkeypatch.setitem(globals(), "DAG_IDS", SNAPSHOT_DAG_IDS)
+    stored = {**_stored_rows(), "serialized triggers": json.dumps(triggered, default=str)}
+
+    assert deferred.task_states == {"take": "success"}
+    assert cleaned.task_states == {"take": "success", "delete": "success"}
+    assert failed.task_states == {"delete": "failed"}
+    assert [run["resource"]["fields"]["snapshot_id"] for run in triggered] == [
+        deferred.xcom["take"]["snapshot_id"]
+    ]
+    assert "IP_ADDRESS_NOT_ON_ACCESS_LIST" in output[0]  # the failure's text was captured
+    assert bool(tokens) == (kind == "service_account")
+    for secret in (PRIVATE_KEY, CLIENT_SECRET, *tokens):
+        assert secret not in output[0]
+        for where, text in stored.items():
+            assert secret not in text, where

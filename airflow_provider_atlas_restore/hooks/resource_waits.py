@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -45,7 +46,8 @@ class ResourceWaitOperations(HookOperations):
         Look at ``resource`` every ``poll_interval`` seconds until it is done or failed, or ``timeout`` has passed.
 
         A look without a usable answer (connection errors, timeouts, 429 and 5xx, after the hook's
-        own retries) is logged and the next look tries again; 401, 403 and 404 raise. Return the
+        own retries) is logged and the next look tries again; each state is logged once (at INFO),
+        a look that changes nothing only at DEBUG; 401, 403 and 404 raise. Return the
         last verdict (``PENDING`` when the time ran out) and the resource as last read (``None``
         if never read). With ``timeout=0`` it looks once.
 
@@ -71,8 +73,10 @@ class ResourceWaitOperations(HookOperations):
                     "%s: no usable answer this time, trying again later: %s", resource.label, error
                 )
             else:
-                outcome = resource.evaluate(answer, datetime.now(timezone.utc))
-                self.log.info("%s Waited %.0f s.", outcome.message, time.monotonic() - started)
+                seen, outcome = outcome.message, resource.evaluate(answer, datetime.now(timezone.utc))
+                # Each state (message) once at INFO; the same again only at DEBUG.
+                level = logging.DEBUG if outcome.message == seen else logging.INFO
+                self.log.log(level, "%s Waited %.0f s.", outcome.message, time.monotonic() - started)
                 if outcome.status is not WaitStatus.PENDING:
                     return outcome, answer
             left = started + timeout - time.monotonic()

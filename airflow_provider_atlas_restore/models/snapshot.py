@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from airflow_provider_atlas_restore.api.validation import validate_object_id
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.resource_state import ResourceState
 from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
@@ -91,6 +92,11 @@ class Snapshot:
     def description(self) -> str | None:
         """Return the description given when it was taken."""
         return text_field(self.raw, "description")
+
+    @property
+    def is_sharded(self) -> bool:
+        """Return whether it is a sharded cluster's snapshot (``type: shardedCluster``), read at its own path."""
+        return self.raw.get("type") == "shardedCluster"
 
 
 def evaluate_snapshot(
@@ -225,3 +231,20 @@ class SnapshotResult:
             description=fields.text("description"),
             snapshot_type=fields.text("snapshot_type"),
         )
+
+
+def snapshot_id_from(value: Any, parameter: str = "snapshot_id") -> str:
+    """
+    Return the snapshot id in ``value``: an id, or a take-snapshot task's XCom value (``{"snapshot_id": ...}``).
+
+    :param value: a 24-hex id or the mapping :meth:`SnapshotResult.to_xcom` gives.
+    :param parameter: the parameter name, for the error message.
+    """
+    if isinstance(value, Mapping):
+        if "snapshot_id" not in value:
+            raise AtlasInputError(
+                f"{parameter} must be a snapshot id or a take-snapshot task's output with a snapshot_id "
+                f"key; the mapping given has only {sorted(map(str, value))}."
+            )
+        return SnapshotResult.from_xcom(value).snapshot_id
+    return validate_object_id(value, parameter)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from airflow_provider_atlas_restore.models import (
     WaitStatus,
     evaluate_restore_job,
 )
+from airflow_provider_atlas_restore.models.snapshot import snapshot_id_from
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -101,8 +102,9 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
 
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
-    :param snapshot_id: the snapshot to restore, or ``"latest"`` (default) for the newest completed
-        one when the task runs; ignored (``None``) for ``pointInTime`` unless given. (templated)
+    :param snapshot_id: the snapshot to restore (an id, or a take-snapshot task's output), or
+        ``"latest"`` (default) for the newest completed one when the task runs; ignored
+        (``None``) for ``pointInTime`` unless given. (templated)
     :param group_id: the project id; defaults to the connection's ``group_id`` extra. (templated)
     :param target_cluster_name: the cluster to overwrite (automated, pointInTime). (templated)
     :param target_group_id: the target cluster's project (automated, pointInTime). (templated)
@@ -146,7 +148,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         *,
         cluster_name: str,
         delivery_type: str = "download",
-        snapshot_id: str | None = LATEST_SNAPSHOT,
+        snapshot_id: str | Mapping[str, Any] | None = LATEST_SNAPSHOT,
         group_id: str | None = None,
         target_cluster_name: str | None = None,
         target_group_id: str | None = None,
@@ -220,10 +222,11 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         validate_group_id_or_default(self.group_id)
         if validate_cluster_type(self.cluster_type) == "flex":
             refuse_delivery_type_on_flex(self.delivery_type, self.cluster_name)
-        choose_latest = self.snapshot_id == LATEST_SNAPSHOT
-        spec = self._spec(None if choose_latest else self.snapshot_id).check(
-            snapshot_chosen_later=choose_latest
+        snapshot_id = (
+            snapshot_id_from(self.snapshot_id) if isinstance(self.snapshot_id, Mapping) else self.snapshot_id
         )
+        choose_latest = snapshot_id == LATEST_SNAPSHOT
+        spec = self._spec(None if choose_latest else snapshot_id).check(snapshot_chosen_later=choose_latest)
         hook = _hook(validate_conn_id(self.atlas_conn_id))
         try:
             group = hook.resolve_group_id(self.group_id or None)

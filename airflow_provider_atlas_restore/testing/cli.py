@@ -74,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    # SIGUSR1 adds a completed snapshot to the seeded Cluster0, taken now (for the e2e snapshot watcher).
+    snapshots_asked: list[int] = []
+    signal.signal(signal.SIGUSR1, lambda signum, frame: snapshots_asked.append(signum))
     with emu:
         seeded = (
             seed_demo(emu, size_bytes=args.download_size, flex=args.flex) if args.seed == "demo" else None
@@ -91,8 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"service account {account[0]} (OAuth client credentials):", flush=True)
             uri = emu.connection_uri(group_id=group_id, service_account=account)
             _print_connection(args.service_account_conn_id, uri)
-        while not done.wait(0.5):
-            pass
+        while not done.wait(0.1):
+            while snapshots_asked and seeded:
+                snapshots_asked.pop()
+                added = emu.add_snapshot(group_id or "", seeded.cluster_name, size_bytes=args.download_size)
+                print(f"added snapshot {added['id']} to {seeded.cluster_name}", flush=True)
     print("Atlas emulator stopped", file=sys.stderr, flush=True)
     return 0
 

@@ -10,6 +10,7 @@ shared clients of the triggerer and the single event are here.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime, timezone
@@ -72,6 +73,7 @@ class AtlasPollingTrigger(BaseTrigger):
             return
         resource = self.watched()
         started = time.monotonic()
+        seen: str | None = None
         async with AtlasAsyncClient(config, logger=self.log) as client:
             request = resource.request(client.api)
             while True:
@@ -84,7 +86,10 @@ class AtlasPollingTrigger(BaseTrigger):
                     self.log.warning("%s: no usable answer this time: %s", resource.label, error)
                 else:
                     outcome = resource.evaluate(answer, datetime.now(timezone.utc))
-                    self.log.info("%s Waited %.0f s.", outcome.message, time.monotonic() - started)
+                    # Each state (message) once at INFO; the same again only at DEBUG.
+                    level = logging.DEBUG if outcome.message == seen else logging.INFO
+                    seen = outcome.message
+                    self.log.log(level, "%s Waited %.0f s.", outcome.message, time.monotonic() - started)
                     if outcome.status is WaitStatus.DONE:
                         yield self._event("success", outcome.message, outcome.state.value)
                         return

@@ -146,3 +146,91 @@ def test_recorded_delete_parses_through_the_hook(hook, requests_mock, recorded):
 
     assert hook.delete_snapshot(CLUSTER, "a" * 24) is None
     assert requests_mock.last_request.headers["Accept"] == "application/vnd.atlas.2023-01-01+json"
+
+
+def test_a_running_sharded_snapshot_is_named_as_sharded_and_survives_pickling(emulator_hook, slow_snapshots):
+    import pickle
+
+    slow_snapshots.add_cluster(slow_snapshots.seed.group_id, "Shard0", sharded=True, shards=2)
+    running = emulator_hook.take_snapshot("Shard0")
+
+    with pytest.raises(AtlasSnapshotInProgressError) as caught:
+        emulator_hook.take_snapshot("Shard0")
+
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (copy.snapshot_id, copy.status, copy.sharded) == (running["id"], "queued", True)
+    assert emulator_hook.get_snapshot("Shard0", running["id"], sharded=copy.sharded)["id"] == running["id"]
+
+
+def test_a_flex_cluster_is_refused_from_the_posts_answer_without_looking_for_a_running_one(
+    emulator_hook, atlas_emulator
+):
+    from airflow_provider_atlas_restore.exceptions import AtlasClusterKindError
+    from airflow_provider_atlas_restore.testing.seeding import seed_flex
+
+    seed_flex(atlas_emulator, atlas_emulator.seed)
+
+    with pytest.raises(AtlasClusterKindError, match="Atlas takes no on-demand snapshots of flex clusters"):
+        emulator_hook.take_snapshot("Flex0")
+
+    assert atlas_emulator.stats.count(route="take_snapshot", status=400) == 1
+    assert atlas_emulator.stats.count(method="GET") == 0  # no listing: the error code says it all
+
+
+def earlier_try(hook, description="nightly", try_number=2, started=None):
+    from datetime import datetime, timedelta, timezone
+
+    began = started or datetime.now(timezone.utc) - timedelta(minutes=5)
+    return hook.find_snapshot_of_an_earlier_try(
+        "Cluster0", description=description, try_number=try_number, dag_run_started=began
+    )
+
+
+def test_an_earlier_trys_snapshot_is_found_by_description_and_time_newest_not_failed_first(
+    emulator_hook, atlas_emulator
+):
+    from datetime import datetime, timedelta, timezone
+
+    group = atlas_emulator.seed.group_id
+    atlas_emulator.add_on_demand_snapshot(group, "Cluster0", description="nightly")  # before the DAG run
+    began = datetime.fromtimestamp(atlas_emulator.clock.now() + 300, tz=timezone.utc)
+    atlas_emulator.clock.advance(600)
+    older = atlas_emulator.add_on_demand_snapshot(
+        group, "Cluster0", description="nightly", one_at_a_time=False
+    )
+    atlas_emulator.clock.advance(1)
+    newer = atlas_emulator.add_on_demand_snapshot(
+        group, "Cluster0", description="nightly", one_at_a_time=False
+    )
+    atlas_emulator.add_on_demand_snapshot(group, "Cluster0", description="other", one_at_a_time=False)
+    atlas_emulator.clock.advance(1)
+    failed = atlas_emulator.add_on_demand_snapshot(
+        group, "Cluster0", description="nightly", one_at_a_time=False
+    )
+    atlas_emulator.fail_snapshot(group, "Cluster0", failed["id"])
+
+    assert earlier_try(emulator_hook, started=began)["id"] == newer["id"] != older["id"]
+    assert earlier_try(emulator_hook, started=began, description="none like it") is None
+    assert earlier_try(emulator_hook, started=began, try_number=1) is None
+    assert earlier_try(emulator_hook, started=began + timedelta(hours=1)) is None
+
+
+def test_an_earlier_trys_snapshot_of_a_sharded_cluster_is_found_in_the_sharded_list(
+    emulator_hook, atlas_emulator
+):
+    atlas_emulator.add_cluster(atlas_emulator.seed.group_id, "Shard0", sharded=True, shards=2)
+    taken = atlas_emulator.add_on_demand_snapshot(
+        atlas_emulator.seed.group_id, "Shard0", description="nightly"
+    )
+
+    from datetime import datetime, timedelta, timezone
+
+    found = emulator_hook.find_snapshot_of_an_earlier_try(
+        "Shard0",
+        description="nightly",
+        try_number=2,
+        dag_run_started=datetime.now(timezone.utc) - timedelta(minutes=5),
+    )
+
+    assert found["id"] == taken["id"]
+    assert Snapshot.from_api(found).is_sharded

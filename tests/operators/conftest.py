@@ -51,3 +51,19 @@ def emulator_time(emu: AtlasEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         download_module, "_utcnow", lambda: datetime.fromtimestamp(emu.clock.now(), tz=timezone.utc)
     )
+
+
+@pytest.fixture
+def resource_triggers_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record the watched resource of each AtlasResourceTrigger that runs (dag.test runs them in this process)."""
+    from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
+
+    runs: list[dict[str, Any]] = []
+    real_run = AtlasResourceTrigger.run
+
+    def recorded_run(self: AtlasResourceTrigger) -> Any:
+        runs.append(self.serialize()[1]["resource"])
+        return real_run(self)
+
+    monkeypatch.setattr(AtlasResourceTrigger, "run", recorded_run)
+    return runs
