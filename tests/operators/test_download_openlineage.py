@@ -62,7 +62,11 @@ def iso(atlas_time: str) -> str:
 
 
 def events_of(events_file: Path, event_type: str) -> list[dict[str, Any]]:
-    events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
+    """Return the task's events of ``event_type``; several processes append, so lines may run together."""
+    text, decoder, events, at = events_file.read_text(), json.JSONDecoder(), [], 0
+    while (at := len(text) - len(text[at:].lstrip())) < len(text):
+        event, at = decoder.raw_decode(text, at)
+        events.append(event)
     return [
         event
         for event in events
