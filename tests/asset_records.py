@@ -63,8 +63,12 @@ def queued_dag_ids(name: str) -> set[str]:
 
 
 def _stored(name: str) -> str:
-    """Return how the metadata database keeps ``name``: as written (a 3.x name; a 2.11 Dataset's URI)."""
-    return name
+    """Return how the metadata database keeps ``name``: as written on 3.x; as a normalised Dataset URI on 2.11."""
+    if AIRFLOW_V_3_0_PLUS:
+        return name
+    from airflow.providers.common.compat.assets import Asset
+
+    return str(Asset(name).uri)  # 2.11 keeps the URI only, normalised (``s3://b/r/`` is ``s3://b/r``)
 
 
 def parse_and_unpause(folder: Path, bundle_name: str, dag_id: str) -> None:

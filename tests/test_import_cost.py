@@ -181,3 +181,14 @@ def test_building_the_snapshot_event_trigger_loads_no_http_client(airflow_alone)
     )
 
     assert added == []
+
+
+def test_building_the_tasks_loads_no_orm_model_and_no_openlineage(airflow_alone):
+    # The download task builds its folder's asset at parse time: from airflow.sdk's light Asset,
+    # not through the compat module that imports the ORM (airflow.models.asset, ~0.3 s); and
+    # the optional OpenLineage provider is imported only when OpenLineage asks for facets.
+    added = loaded_modules(f"{AIRFLOW_ONLY}\n{BUILD_TASKS}") - airflow_alone
+    heavy = ("airflow.models.asset", "airflow.models.dataset", "openlineage", "airflow.providers.openlineage")
+
+    assert sorted(name for name in added if name.startswith(heavy)) == []
+    assert "airflow_provider_atlas_restore.lineage.assets" in added  # the probe sees the lineage import

@@ -14,12 +14,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from airflow.providers.common.compat.assets import Asset
-
 from airflow_provider_atlas_restore.lineage.facts import AtlasSource, LandedFile
+from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
 
 __all__ = [
     "add_event_extra",
+    "asset_class",
     "event_extra",
     "export_asset_uri",
     "folder_asset",
@@ -28,6 +28,24 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+
+def asset_class() -> Any:
+    """
+    Return Airflow's ``Asset`` class (``Dataset`` on 2.11), from the light module that defines it.
+
+    Not ``airflow.providers.common.compat.assets``: on Airflow 3 that imports the ORM models
+    (``airflow.models.asset``, about 0.3 s), and the operator builds its asset when a DAG file is
+    parsed, where that cost would be paid on every parse.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk import Asset
+
+        return Asset
+    from airflow.datasets import Dataset
+
+    return Dataset
+
 
 _TEMPLATE = re.compile(r"\{\{|\{%")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$")
@@ -86,7 +104,15 @@ def folder_asset(destination: Any) -> Any | None:
     :param destination: the operator's ``destination`` as given.
     """
     uri = folder_asset_uri(destination)
-    return Asset(uri) if uri else None
+    if not uri:
+        return None
+    try:
+        return asset_class()(uri)
+    except (ValueError, TypeError) as error:  # e.g. a non-ASCII path, which a 2.11 Dataset refuses
+        log.warning(
+            "No asset declared for destination folder %s: %s. Give outlets=[...] instead.", uri, error
+        )
+        return None
 
 
 def outlets_with_folder_asset(destination: Any, outlets: Any) -> Any:
@@ -143,7 +169,7 @@ def add_event_extra(
         return []
     updated = []
     for outlet in outlets or ():
-        if isinstance(outlet, Asset):
+        if isinstance(outlet, asset_class()):
             events[outlet].extra.update(extra)
             updated.append(str(getattr(outlet, "name", None) or outlet.uri))
     if updated:
