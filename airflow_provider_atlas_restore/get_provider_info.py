@@ -90,6 +90,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_atlas_restore.operators.restore_job_lifecycle",
                     "airflow_provider_atlas_restore.operators.download",
                     "airflow_provider_atlas_restore.operators.on_demand_snapshots",
+                    "airflow_provider_atlas_restore.operators.delete_snapshot",
                 ],
             }
         ],
