@@ -93,6 +93,7 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_atlas_restore.operators.export_snapshot",
                     "airflow_provider_atlas_restore.operators.restore_collections",
                     "airflow_provider_atlas_restore.operators.on_demand_snapshots",
+                    "airflow_provider_atlas_restore.operators.delete_snapshot",
                 ],
             }
         ],

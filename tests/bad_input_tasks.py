@@ -170,10 +170,8 @@ for kind, value in {"int": 5, "empty": ""}.items():
     )
 
 # On-demand snapshots: take and delete, values checked once rendered, before any request.
-from airflow_provider_atlas_restore.operators.on_demand_snapshots import (  # noqa: E402
-    AtlasDeleteSnapshotOperator,
-    AtlasTakeSnapshotOperator,
-)
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator  # noqa: E402
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator  # noqa: E402
 
 for kind, value in {**NOT_TEXT, "none": None, "space": "a b"}.items():
     _add(f"take_snapshot_cluster_{kind}", AtlasTakeSnapshotOperator, {"cluster_name": value}, "cluster_name")

@@ -176,6 +176,21 @@ def emulator_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) ->
     return "mongodb_atlas_default"
 
 
+#: Retry waits for tests that inject transient faults: a short backoff, set as connection extras.
+#: (Monkeypatching ``RetryPolicy.initial_wait`` has no effect: the dataclass's defaults are bound
+#: into ``__init__`` when the class is made.)
+QUICK_RETRY_EXTRAS = {"retry_initial_wait": 0.01, "retry_max_wait": 0.02}
+
+
+@pytest.fixture
+def quick_retry_connection(atlas_emulator: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the default connection at the emulator's seeded project, retrying 5xx after 0.01-0.02 s waits."""
+    connection = atlas_emulator.connection(group_id=atlas_emulator.seed.group_id)
+    connection["extra"].update(QUICK_RETRY_EXTRAS)
+    monkeypatch.setenv("AIRFLOW_CONN_MONGODB_ATLAS_DEFAULT", json.dumps(connection))
+    return "mongodb_atlas_default"
+
+
 @pytest.fixture(autouse=True)
 def _no_shared_tokens() -> Any:
     """Start and end every test without cached service-account tokens."""

@@ -18,11 +18,9 @@ import pytest
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.extra_links import LINK_XCOM_KEY
 from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator
 from airflow_provider_atlas_restore.operators.download import AtlasDownloadSnapshotOperator
-from airflow_provider_atlas_restore.operators.on_demand_snapshots import (
-    AtlasDeleteSnapshotOperator,
-    AtlasTakeSnapshotOperator,
-)
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator
 from airflow_provider_atlas_restore.operators.restore_job_lifecycle import (
     AtlasCancelRestoreJobOperator,
     AtlasCreateRestoreJobOperator,

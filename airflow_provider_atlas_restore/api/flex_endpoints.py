@@ -9,7 +9,7 @@ resource version 2024-11-13; every id is checked before it reaches a URL.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from airflow_provider_atlas_restore.api.validation import (
@@ -27,6 +27,21 @@ if TYPE_CHECKING:
 
 #: The one resource version of the flex-cluster API.
 MEDIA_TYPE_FLEX = "application/vnd.atlas.2024-11-13+json"
+
+
+def refuse_flex_cluster(operator: str, cluster_name: object, lacks: str) -> NoReturn:
+    """
+    Raise :class:`AtlasClusterKindError` for ``cluster_type="flex"`` given to a dedicated-cluster-only operator.
+
+    :param operator: the operator's class name, for the message.
+    :param cluster_name: the cluster given, for the message.
+    :param lacks: what Atlas has not for flex clusters, e.g. ``"on-demand snapshots"``.
+    """
+    raise AtlasClusterKindError(
+        f"{operator} works on dedicated clusters only: cluster {cluster_name} is given as "
+        f"cluster_type='flex', and Atlas has no {lacks} for flex clusters. Use cluster_type='auto' "
+        "or 'dedicated' for a dedicated cluster."
+    )
 
 
 def refuse_delivery_type_on_flex(delivery_type: str, cluster_name: str) -> None:

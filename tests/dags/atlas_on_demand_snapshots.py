@@ -14,10 +14,8 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG
 
-from airflow_provider_atlas_restore.operators.on_demand_snapshots import (
-    AtlasDeleteSnapshotOperator,
-    AtlasTakeSnapshotOperator,
-)
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator
 
 DESCRIPTION = "nightly copy for staging"
 PARAMS = {"cluster": "Cluster0", "snapshot_id": "0" * 24}

@@ -187,8 +187,7 @@ def test_wrong_password_fails_every_trigger_without_deadlock(atlas_emulator, mon
     assert len(async_client_pool) == 0
 
 
-def test_first_request_503_is_retried_by_its_trigger_alone(atlas_emulator, emulator_connection, monkeypatch):
-    monkeypatch.setattr("airflow_provider_atlas_restore.client.retry.RetryPolicy.initial_wait", 0.01)
+def test_first_request_503_is_retried_by_its_trigger_alone(atlas_emulator, quick_retry_connection):
     atlas_emulator.faults.add(route="get_restore_job", kind="status", status=503, count=1)
     job_ids = [new_job(atlas_emulator, ready_after=0.0) for _ in range(10)]
 

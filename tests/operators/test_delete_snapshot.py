@@ -5,10 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_atlas_restore.exceptions import AtlasClusterKindError
-from airflow_provider_atlas_restore.operators.on_demand_snapshots import (
-    AtlasDeleteSnapshotOperator,
-    AtlasTakeSnapshotOperator,
-)
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator
 from airflow_provider_atlas_restore.testing.seeding import seed_flex
 from tests.conftest import TEST_DAGS
 from tests.operators.snapshot_helpers import CLUSTER, SHARDED, on_demand_snapshots, posts
@@ -149,7 +147,7 @@ def test_a_flex_cluster_found_by_auto_fails_the_task_saying_so_without_a_retry(
     ids=["take", "delete"],
 )
 def test_cluster_type_flex_is_refused_when_the_dag_loads(build):
-    with pytest.raises(AtlasClusterKindError, match="Atlas takes no on-demand snapshots of flex clusters"):
+    with pytest.raises(AtlasClusterKindError, match="Atlas has no on-demand snapshots"):
         build()
 
 

@@ -85,8 +85,7 @@ def test_terminal_failure_yields_one_failure_event(atlas_emulator, emulator_conn
     assert f"Restore job {job_id} of cluster {seed.cluster_name} is {state}" in events[0]["message"]
 
 
-def test_transient_503_is_retried_then_success(atlas_emulator, emulator_connection, monkeypatch):
-    monkeypatch.setattr("airflow_provider_atlas_restore.client.retry.RetryPolicy.initial_wait", 0.01)
+def test_transient_503_is_retried_then_success(atlas_emulator, quick_retry_connection):
     job_id = new_job(atlas_emulator, ready_after=0.0)
     atlas_emulator.faults.add(route="get_restore_job", kind="status", status=503, count=2)
 
