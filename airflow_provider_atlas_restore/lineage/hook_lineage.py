@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow_provider_atlas_restore.lineage.facts import AtlasSource, LandedFile
 
-__all__ = ["report_cluster_restore", "report_files"]
+__all__ = ["report_cluster_restore", "report_export", "report_files"]
 
 log = logging.getLogger(__name__)
 
@@ -60,3 +60,16 @@ def report_cluster_restore(context: Any, source: AtlasSource) -> bool:
         return False
     collector.add_output_asset(context=context, uri=target)
     return True
+
+
+def report_export(context: Any, source: AtlasSource, uri: str) -> None:
+    """
+    Report an export: the source cluster as input, the export's folder in the bucket as output.
+
+    :param context: what did the work, as Airflow's collector takes it (the task's hook).
+    :param source: the Atlas cluster, snapshot and export job.
+    :param uri: the export's URI (``s3://bucket/exported_snapshots/...``).
+    """
+    collector = _collector()
+    collector.add_input_asset(context=context, uri=source.cluster_uri)
+    collector.add_output_asset(context=context, uri=uri)

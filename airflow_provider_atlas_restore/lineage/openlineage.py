@@ -33,6 +33,7 @@ __all__ = [
     "AtlasJobRunFacet",
     "AtlasSnapshotDatasetFacet",
     "cluster_restore_lineage",
+    "export_lineage",
     "files_lineage",
     "source_only_lineage",
 ]
@@ -146,3 +147,17 @@ def source_only_lineage(source: AtlasSource) -> Any:
     :param source: the Atlas cluster, snapshot and job.
     """
     return _operator_lineage([_input(source)], [], _run_facets(source))
+
+
+def export_lineage(source: AtlasSource, uri: str | None) -> Any:
+    """
+    Return the ``OperatorLineage`` of an export: the cluster in, the export's folder in the bucket out.
+
+    :param source: the Atlas cluster, snapshot and export job.
+    :param uri: the export's URI (``s3://bucket/<prefix>``), or ``None`` when Atlas's bucket has no scheme here.
+    """
+    outputs = []
+    if uri:
+        namespace, name = storage_dataset(uri)
+        outputs.append(OutputDataset(namespace=namespace, name=name))
+    return _operator_lineage([_input(source)], outputs, _run_facets(source))

@@ -83,6 +83,11 @@ class AtlasExportSnapshotOperator(BaseOperator):
     in Atlas); neither is retried. Atlas's ``exportStatus`` counts stay 0 even on success, so
     no progress is reported.
 
+    Lineage (docs/lineage.md): no outlet is declared (the stable asset URI, ``s3://bucket/
+    exported_snapshots/<org id>/<project id>/<cluster>/``, holds ids and a scheme Atlas tells
+    only at run time); the events of the ``outlets`` you give get the export's URI, cluster,
+    snapshot and export job as extra. The export is reported to hook lineage and OpenLineage.
+
     A retry never starts a second export for the same request: a later try looks for an export
     job of the same snapshot (any, for ``"latest"``) into the same bucket created since the DAG
     run began, less 60 s, and adopts the newest one not failed. Atlas has no cancel for exports.
@@ -185,9 +190,25 @@ class AtlasExportSnapshotOperator(BaseOperator):
             export_id = validate_object_id(job.get("id"), "the new export job's id")
             if not self.wait_for_completion:
                 return self._xcom(job, export_id, group, bucket)
-            return self._wait(hook, export_id, group, bucket)
+            return self._record_lineage(context, hook, self._wait(hook, export_id, group, bucket))
         finally:
             hook.close()
+
+    def _record_lineage(self, context: Context, hook: AtlasHook, value: dict[str, Any]) -> dict[str, Any]:
+        """Put a successful export's extra on its outlets' events, report its hook lineage; return ``value``."""
+        from airflow_provider_atlas_restore.lineage.restores import record_export
+
+        self._lineage = (record_export(context, self.outlets, hook, value), value.get("uri"))
+        return value
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the OpenLineage facets of the run: the cluster in, the export's folder out (docs/lineage.md)."""
+        source, uri = getattr(self, "_lineage", (None, None))
+        if source is None:
+            return None
+        from airflow_provider_atlas_restore.lineage.openlineage import export_lineage
+
+        return export_lineage(source, uri)
 
     def _bucket(self, hook: AtlasHook, group: str) -> dict[str, Any]:
         """Return the export bucket: read by id, or found by name among the project's buckets."""
@@ -283,7 +304,7 @@ class AtlasExportSnapshotOperator(BaseOperator):
             self.log.info("%s", outcome.message)
             bucket_id = validate_object_id(job.get("exportBucketId"), "the export job's exportBucketId")
             bucket = hook.get_export_bucket(bucket_id, group)
-            return self._result(outcome, job, export_id, group, bucket)
+            return self._record_lineage(context, hook, self._result(outcome, job, export_id, group, bucket))
         finally:
             hook.close()
 

@@ -116,6 +116,9 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
     :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``).
     :param poll_interval: seconds between two looks at the job (default 30).
     :param timeout: seconds to wait before failing (default 86,400: 24 hours).
+
+    Lineage (docs/lineage.md): hook lineage and OpenLineage get the source cluster as input and
+    each target ``<cluster>/<namespace>`` (only the cluster, with a suffix) as output; no asset.
     """
 
     template_fields: Sequence[str] = (
@@ -230,6 +233,7 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
                 job = hook.create_collection_restore_job(self.cluster_name, spec, group)
             job_id = validate_object_id(job.get("id"), "the new collection restore job's id")
             if not self.wait_for_completion:
+                self._record_lineage(hook, job, job_id, group)
                 return self._xcom(job, job_id, group)
             return self._wait(hook, job_id, group)
         finally:
@@ -306,7 +310,30 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
                 f"Collection restore job {job_id} of cluster {self.cluster_name} was not done after "
                 f"timeout={self.timeout:.0f} s of waiting; it goes on in Atlas. Last look: {outcome.message}"
             )
+        self._record_lineage(hook, job, job_id, group)
         return self._xcom(job, job_id, group)
+
+    def _record_lineage(self, hook: AtlasHook, job: Mapping[str, Any], job_id: str, group: str) -> None:
+        """Report the restore's hook lineage and keep it for OpenLineage (docs/lineage.md)."""
+        from airflow_provider_atlas_restore.lineage.restores import collection_restore_source, record_restore
+
+        source = collection_restore_source(
+            job,
+            cluster_name=self.cluster_name,
+            group_id=group,
+            job_id=job_id,
+            target_cluster_name=self.target_cluster_name,
+            target_group_id=self.target_group_id,
+            namespaces=[*(self.databases or ()), *(self.collections or ())],
+            suffixed=bool(self.database_suffix or self.collection_suffix),
+        )
+        self._lineage = record_restore(hook, source)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the OpenLineage facets: the source cluster in, each target namespace (or the cluster) out."""
+        from airflow_provider_atlas_restore.lineage.restores import restore_openlineage
+
+        return restore_openlineage(getattr(self, "_lineage", None))
 
     def _xcom(self, job: Mapping[str, Any], job_id: str, group: str) -> dict[str, Any]:
         return CollectionRestoreResult.from_job(

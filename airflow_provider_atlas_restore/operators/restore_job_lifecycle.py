@@ -111,6 +111,9 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
     are checked before the kind is known); ``"latest"`` is the newest completed flex snapshot by the time it was taken; the
     job is done at ``COMPLETED``. Flex restores cannot be cancelled.
 
+    Lineage (docs/lineage.md): hook lineage and OpenLineage get the source cluster as input and,
+    for automated and point-in-time restores, the target cluster as output; no asset.
+
     :param cluster_name: the cluster whose snapshot is restored. (templated)
     :param delivery_type: ``download`` (default), ``automated`` or ``pointInTime``.
     :param snapshot_id: the snapshot to restore, or ``"latest"`` (default) for the newest completed
@@ -267,6 +270,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             job_id = validate_object_id(job.get("id"), "the new restore job's id")
             self._started_job = (self.cluster_name, job_id, group, kind)
             if not self.wait_for_completion:
+                self._record_lineage(hook, job, job_id, group)
                 return job
             return self._wait(hook, job_id, group, kind)
         finally:
@@ -299,10 +303,23 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                 # Later than the trigger's own time-out, whose event says more than Airflow's.
                 timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
             )
-        return self._result(outcome, job, job_id, group)
+        return self._result(hook, outcome, job, job_id, group)
+
+    def _record_lineage(self, hook: AtlasHook, job: dict[str, Any], job_id: str, group: str) -> None:
+        """Report the restore's hook lineage and keep it for OpenLineage (docs/lineage.md)."""
+        from airflow_provider_atlas_restore.lineage.restores import record_restore, restore_job_source
+
+        source = restore_job_source(job, job_id, group, self)
+        self._lineage = record_restore(hook, source)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Return the OpenLineage facets: the source cluster in, the target cluster out (none for a download)."""
+        from airflow_provider_atlas_restore.lineage.restores import restore_openlineage
+
+        return restore_openlineage(getattr(self, "_lineage", None))
 
     def _result(
-        self, outcome: WaitOutcome, job: dict[str, Any] | None, job_id: str, group: str
+        self, hook: AtlasHook, outcome: WaitOutcome, job: dict[str, Any] | None, job_id: str, group: str
     ) -> dict[str, Any]:
         """Return the sensor's XCom value for a done job (links redacted unless asked); raise for a failed one or when time ran out."""
         if outcome.status is WaitStatus.FAILED:
@@ -312,6 +329,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                 f"Restore job {job_id} of cluster {self.cluster_name} was not done after timeout="
                 f"{self.timeout:.0f} s of waiting; it goes on in Atlas. Last look: {outcome.message}"
             )
+        self._record_lineage(hook, job, job_id, group)
         value = RestoreJobResult.from_job(
             job, restore_job_id=job_id, cluster_name=self.cluster_name, group_id=group
         ).to_xcom()
@@ -335,7 +353,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
                 job, cluster_name=self.cluster_name, now=datetime.now(timezone.utc), restore_job_id=job_id
             )
             self.log.info("%s", outcome.message)
-            return self._result(outcome, job, job_id, group)
+            return self._result(hook, outcome, job, job_id, group)
         finally:
             hook.close()
 
