@@ -192,3 +192,23 @@ def test_building_the_tasks_loads_no_orm_model_and_no_openlineage(airflow_alone)
 
     assert sorted(name for name in added if name.startswith(heavy)) == []
     assert "airflow_provider_atlas_restore.lineage.assets" in added  # the probe sees the lineage import
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_0_PLUS, reason="event triggers (AssetWatcher) exist from Airflow 3")
+def test_a_dag_file_with_every_operator_and_the_event_trigger_loads_no_http_client_orm_or_openlineage(
+    airflow_alone,
+):
+    # What benchmark figure 4d/4p measures: every registered operator module, the sensor, and the
+    # event trigger a watcher DAG builds when parsed.
+    assert "airflow_provider_atlas_restore.operators.on_demand_snapshots" in PARSE_TIME_MODULES
+    code = "\n".join(f"import {module}" for module in PARSE_TIME_MODULES) + (
+        "\nfrom airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger"
+        "\nAtlasSnapshotEventTrigger(cluster_name='Cluster0')"
+    )
+    added = loaded_modules(f"{AIRFLOW_ONLY}\n{code}") - airflow_alone
+    libraries = {name.split(".")[0] for name in added} & set(RUN_TIME_LIBRARIES)
+    heavy = ("airflow.models.asset", "airflow.models.dataset", "openlineage", "airflow.providers.openlineage")
+
+    assert sorted(libraries | (added & set(RUN_TIME_MODULES))) == []
+    assert sorted(name for name in added if name.startswith(heavy)) == []
+    assert "airflow_provider_atlas_restore.triggers.snapshot_events" in added  # the probe sees it

@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_atlas_restore.api.endpoints import ApiRequest
 from airflow_provider_atlas_restore.exceptions import AtlasResponseError
+
+if TYPE_CHECKING:
+    from airflow_provider_atlas_restore.api.endpoints import ApiRequest
 
 #: Consecutive full pages that bring nothing new before a listing is declared stuck.
 STALL_LIMIT = 3

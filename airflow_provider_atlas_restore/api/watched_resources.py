@@ -6,7 +6,8 @@ and every trigger (:class:`~airflow_provider_atlas_restore.triggers.polling.Atla
 wait for the same :class:`WatchedResource`, so poke and deferrable modes read the same request
 and decide by the same rules (in :mod:`~airflow_provider_atlas_restore.models`). Each kind is a
 small frozen dataclass of ids, checked when built, and named by :data:`WATCHED_KINDS` so a
-trigger can serialize it as plain JSON.
+trigger can serialize it as plain JSON. Each ``evaluate`` imports its judge when first called,
+so a DAG file that builds a wait (parse time) does not load every model module.
 """
 
 from __future__ import annotations
@@ -23,13 +24,10 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_object_id,
 )
 from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind
-from airflow_provider_atlas_restore.models.collection_restore_job import evaluate_collection_restore_job
-from airflow_provider_atlas_restore.models.export_job import evaluate_export_job
-from airflow_provider_atlas_restore.models.snapshot import evaluate_snapshot
-from airflow_provider_atlas_restore.models.wait import WaitOutcome, evaluate_restore_job
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.api.endpoints import ApiRequest, AtlasRequests
+    from airflow_provider_atlas_restore.models.wait import WaitOutcome
 
 _CLUSTER_KINDS = tuple(kind.value for kind in ClusterKind)
 
@@ -105,6 +103,8 @@ class WatchedRestoreJob:
         :param answer: the job as Atlas returned it.
         :param now: the current time (aware, UTC).
         """
+        from airflow_provider_atlas_restore.models.wait import evaluate_restore_job
+
         return evaluate_restore_job(
             answer, cluster_name=self.cluster_name, now=now, restore_job_id=self.restore_job_id
         )
@@ -152,6 +152,8 @@ class WatchedSnapshot:
         :param answer: the snapshot as Atlas returned it.
         :param now: the current time (unused: a snapshot has no deadline of its own).
         """
+        from airflow_provider_atlas_restore.models.snapshot import evaluate_snapshot
+
         return evaluate_snapshot(answer, cluster_name=self.cluster_name, snapshot_id=self.snapshot_id)
 
 
@@ -192,6 +194,8 @@ class WatchedExportJob:
         :param answer: the export job as Atlas returned it.
         :param now: the current time (unused).
         """
+        from airflow_provider_atlas_restore.models.export_job import evaluate_export_job
+
         return evaluate_export_job(answer, cluster_name=self.cluster_name, export_id=self.export_id)
 
 
@@ -234,6 +238,10 @@ class WatchedCollectionRestoreJob:
         :param answer: the job as Atlas returned it.
         :param now: the current time (unused).
         """
+        from airflow_provider_atlas_restore.models.collection_restore_job import (
+            evaluate_collection_restore_job,
+        )
+
         return evaluate_collection_restore_job(answer, cluster_name=self.cluster_name, job_id=self.job_id)
 
 

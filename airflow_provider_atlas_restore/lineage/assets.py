@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_atlas_restore.lineage.facts import AtlasSource, LandedFile
 from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
+
+if TYPE_CHECKING:  # the download operator imports this module at DAG parse; facts are for run time
+    from airflow_provider_atlas_restore.lineage.facts import AtlasSource, LandedFile
 
 __all__ = [
     "add_event_extra",

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator
 
-from airflow_provider_atlas_restore.api.endpoints import DEFAULT_ITEMS_PER_PAGE
 from airflow_provider_atlas_restore.api.validation import (
+    DEFAULT_ITEMS_PER_PAGE,
     DELIVERY_TYPES,
     MAX_ITEMS_PER_PAGE,
     validate_choice,

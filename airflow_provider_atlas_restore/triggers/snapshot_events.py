@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_atlas_restore.api.paging import Page
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_cluster_type,
@@ -226,6 +225,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
         self, client: AtlasAsyncClient, group: str, mark: SnapshotMark | None
     ) -> list[dict[str, Any]]:
         """Read newest-first pages until one holds a snapshot the mark has seen (the first look reads all)."""
+        from airflow_provider_atlas_restore.api.paging import Page  # in the triggerer, not at DAG parse
+
         listing: list[dict[str, Any]] = []
         for page_num in range(1, MAX_PAGES + 1):
             request = client.api.list_snapshots_request(
@@ -243,6 +244,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
 
     async def _list_flex(self, client: AtlasAsyncClient, group: str) -> list[dict[str, Any]]:
         """Read a flex cluster's snapshots (oldest first, a few per cluster): every page."""
+        from airflow_provider_atlas_restore.api.paging import Page  # in the triggerer, not at DAG parse
+
         listing: list[dict[str, Any]] = []
         for page_num in range(1, MAX_PAGES + 1):
             request = client.api.list_flex_snapshots_request(
