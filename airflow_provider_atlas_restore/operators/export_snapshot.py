@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -238,7 +237,6 @@ class AtlasExportSnapshotOperator(BaseOperator):
         """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
         from airflow_provider_atlas_restore.api.watched_resources import (
             WatchedExportJob,
-            watched_resource_to_json,
         )
         from airflow_provider_atlas_restore.models.export_job import ExportJobState
 
@@ -250,18 +248,15 @@ class AtlasExportSnapshotOperator(BaseOperator):
             first_state=ExportJobState.QUEUED,
         )
         if outcome.status is WaitStatus.PENDING and self.deferrable:
-            from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
+            from airflow_provider_atlas_restore.triggers.polling import resource_deferral
 
             self.defer(
-                trigger=AtlasResourceTrigger(
+                **resource_deferral(
                     atlas_conn_id=self.atlas_conn_id,
-                    resource=watched_resource_to_json(resource),
+                    resource=resource,
                     poll_interval=self.poll_interval,
-                    timeout_at=time.time() + self.timeout,
-                ),
-                method_name="execute_complete",
-                # Later than the trigger's own time-out, whose event says more than Airflow's.
-                timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
+                    deadline=time.time() + self.timeout,
+                )
             )
         return self._result(outcome, job, export_id, group, bucket)
 

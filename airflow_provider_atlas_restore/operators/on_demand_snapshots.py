@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import (
@@ -27,7 +26,7 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_positive_seconds,
     validate_templated_int,
 )
-from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot, watched_resource_to_json
+from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import (
     AtlasApiError,
@@ -263,19 +262,17 @@ class AtlasTakeSnapshotOperator(BaseOperator):
 
     def _defer(self, watched: WatchedSnapshot, deadline: float, method_name: str) -> NoReturn:
         """Wait for ``watched`` in the triggerer, then resume in ``method_name``."""
-        from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
+        from airflow_provider_atlas_restore.triggers.polling import resource_deferral
 
         self.defer(
-            trigger=AtlasResourceTrigger(
+            **resource_deferral(
                 atlas_conn_id=self.atlas_conn_id,
-                resource=watched_resource_to_json(watched),
+                resource=watched,
                 poll_interval=self.poll_interval,
-                timeout_at=deadline,
-            ),
-            method_name=method_name,
-            kwargs={"deadline": deadline},
-            # Later than the trigger's own time-out, whose event says more than Airflow's.
-            timeout=timedelta(seconds=max(0.0, deadline - time.time()) + max(60.0, 2 * self.poll_interval)),
+                deadline=deadline,
+                method_name=method_name,
+                kwargs={"deadline": deadline},
+            )
         )
 
     def _time_is_up(self, snapshot_id: str, waited_for: str) -> NoReturn:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import (
@@ -261,7 +260,6 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
         """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
         from airflow_provider_atlas_restore.api.watched_resources import (
             WatchedCollectionRestoreJob,
-            watched_resource_to_json,
         )
         from airflow_provider_atlas_restore.models.collection_restore_job import CollectionRestoreState
 
@@ -280,18 +278,15 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
             read=read,
         )
         if outcome.status is WaitStatus.PENDING and self.deferrable:
-            from airflow_provider_atlas_restore.triggers.polling import AtlasResourceTrigger
+            from airflow_provider_atlas_restore.triggers.polling import resource_deferral
 
             self.defer(
-                trigger=AtlasResourceTrigger(
+                **resource_deferral(
                     atlas_conn_id=self.atlas_conn_id,
-                    resource=watched_resource_to_json(resource),
+                    resource=resource,
                     poll_interval=self.poll_interval,
-                    timeout_at=time.time() + self.timeout,
-                ),
-                method_name="execute_complete",
-                # Later than the trigger's own time-out, whose event says more than Airflow's.
-                timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
+                    deadline=time.time() + self.timeout,
+                )
             )
         return self._result(hook, outcome, job, job_id, group)
 

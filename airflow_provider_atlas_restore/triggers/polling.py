@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -154,3 +154,37 @@ class AtlasResourceTrigger(AtlasPollingTrigger):
                 "timeout_at": self.timeout_at,
             },
         )
+
+
+def resource_deferral(
+    *,
+    atlas_conn_id: str,
+    resource: WatchedResource,
+    poll_interval: float,
+    deadline: float,
+    method_name: str = "execute_complete",
+    kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """
+    Return the arguments of ``BaseOperator.defer`` that wait for ``resource`` in an :class:`AtlasResourceTrigger`.
+
+    Airflow's own time-out falls later than the trigger's, whose event says more.
+
+    :param atlas_conn_id: the ``mongodb_atlas`` connection.
+    :param resource: what to wait for.
+    :param poll_interval: seconds between two looks.
+    :param deadline: when to give up, as seconds since the epoch.
+    :param method_name: the task's method that resumes after the event.
+    :param kwargs: more keyword arguments of that method.
+    """
+    return {
+        "trigger": AtlasResourceTrigger(
+            atlas_conn_id=atlas_conn_id,
+            resource=watched_resource_to_json(resource),
+            poll_interval=poll_interval,
+            timeout_at=deadline,
+        ),
+        "method_name": method_name,
+        "kwargs": kwargs,
+        "timeout": timedelta(seconds=max(0.0, deadline - time.time()) + max(60.0, 2 * poll_interval)),
+    }
