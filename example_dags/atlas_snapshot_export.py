@@ -20,11 +20,9 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import DAG, Param, task
 
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator
 from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator
-from airflow_provider_atlas_restore.operators.on_demand_snapshots import (
-    AtlasDeleteSnapshotOperator,
-    AtlasTakeSnapshotOperator,
-)
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator
 
 with DAG(
     dag_id="atlas_snapshot_export",
