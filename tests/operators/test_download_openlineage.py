@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,47 +12,19 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_DAGS
 from tests.operators.download_helpers import CONN_ID, SHARDED, ready_job, sensor_xcom
+from tests.operators.lineage_helpers import run_with_openlineage
 
 pytestmark = pytest.mark.usefixtures("airflow_database", "emulator_time", "connect")
 
 DOWNLOAD_DAG = "test_atlas_lineage_download"
 
-#: Runs the lineage download DAG in a fresh interpreter: OpenLineage reads its configuration once.
-RUN_THE_DAG = textwrap.dedent(
-    """
-    import json, sys
-    from pathlib import Path
-    from airflow_provider_atlas_restore.testing.dag_runs import run_dag
 
-    result = run_dag(Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]))
-    print("RESULT " + json.dumps({"task_states": result.task_states, "xcom": result.xcom}))
-    """
-)
-
-
-def run_with_openlineage(conf: dict[str, Any], destination: str, events_file: Path) -> dict[str, Any]:
+def run_download_with_openlineage(
+    conf: dict[str, Any], destination: str, events_file: Path
+) -> dict[str, Any]:
     """Run the lineage download DAG with OpenLineage's file transport writing to ``events_file``."""
-    environment = {
-        **os.environ,
-        "ATLAS_LINEAGE_DESTINATION": destination,
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
-            {"type": "file", "log_file_path": str(events_file), "append": True}
-        ),
-        "AIRFLOW__OPENLINEAGE__NAMESPACE": "atlas-tests",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_THE_DAG, str(TEST_DAGS), DOWNLOAD_DAG, json.dumps(conf)],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    [line] = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    return dict(json.loads(line.removeprefix("RESULT ")))
+    return run_with_openlineage(DOWNLOAD_DAG, conf, events_file, ATLAS_LINEAGE_DESTINATION=destination)
 
 
 def iso(atlas_time: str) -> str:
@@ -81,7 +52,7 @@ def test_the_complete_event_has_the_cluster_in_and_each_final_file_out_and_no_te
     folder = tmp_path / "restores"
     # By id: the run's conf (which OpenLineage reports) holds no link; the links are read fresh.
     conf = {"restore_job_id": job["id"], "cluster_name": SHARDED, "conn_id": CONN_ID}
-    ran = run_with_openlineage(conf, str(folder), tmp_path / "events.jsonl")
+    ran = run_download_with_openlineage(conf, str(folder), tmp_path / "events.jsonl")
     assert ran["task_states"] == {"download": "success"}
     [complete] = events_of(tmp_path / "events.jsonl", "COMPLETE")
     [source] = complete["inputs"]
@@ -114,7 +85,7 @@ def test_a_download_to_s3_names_the_bucket_and_key_as_openlineage_names_them(
     job = ready_job(emu, group_id, size=200_000)
     conf = {"restore_job_id": job["id"], "cluster_name": "Cluster0", "conn_id": CONN_ID}
     conf["destination_conn_id"] = aws_connection
-    ran = run_with_openlineage(conf, f"s3://{s3_bucket}/restores/", tmp_path / "events.jsonl")
+    ran = run_download_with_openlineage(conf, f"s3://{s3_bucket}/restores/", tmp_path / "events.jsonl")
     assert ran["task_states"] == {"download": "success"}
     [complete] = events_of(tmp_path / "events.jsonl", "COMPLETE")
     [output] = complete["outputs"]
