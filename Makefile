@@ -43,8 +43,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The suite on PYTEST_WORKERS pytest-xdist workers (3 on 2 cores: the tests wait more than they
+# compute), each with its own Airflow home and servers
+# (tests/conftest.py); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 3
+
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
 unit: install
 	$(BIN)/pytest tests -m "not slow"
@@ -53,7 +58,7 @@ install-airflow2: $(INSTALLED2)
 
 # No lint here: ruff and mypy run once, in `make test`, against the main virtualenv.
 test-airflow2: install-airflow2
-	$(BIN2)/pytest
+	$(BIN2)/pytest -n $(PYTEST_WORKERS)
 
 # DEMO_ARGS: e.g. --keep (keep the temporary Airflow home and snapshot), --workdir DIR, --ready-after 2
 # `make demo DEMO=export` or `DEMO=flex` runs another example DAG (the name after --example):

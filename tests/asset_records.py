@@ -71,17 +71,16 @@ def _stored(name: str) -> str:
     return str(Asset(name).uri)  # 2.11 keeps the URI only, normalised (``s3://b/r/`` is ``s3://b/r``)
 
 
-def parse_and_unpause(folder: Path, bundle_name: str, dag_id: str) -> None:
+def store_dag_files(folder: Path, bundle_name: str) -> None:
     """
-    Do what the DAG processor and a user do before any run: store the DAGs of ``folder``, then unpause ``dag_id``.
+    Do what the DAG processor does before any run: parse the DAG files of ``folder`` and store them.
 
-    Airflow queues runs only for unpaused consumers, and new DAGs start paused.
+    That also stores the assets (Datasets on 2.11) their tasks name: Airflow records an outlet's
+    event only for an asset it knows. On 3.x ``dag.test()`` stores the DAG it runs; 2.11's does not.
 
     :param folder: the DAG folder (a configured bundle on 3.x).
     :param bundle_name: its bundle's name (3.x).
-    :param dag_id: the consumer DAG to unpause.
     """
-    from airflow.models.dag import DagModel
     from airflow.utils.session import create_session
 
     if AIRFLOW_V_3_0_PLUS:
@@ -96,5 +95,21 @@ def parse_and_unpause(folder: Path, bundle_name: str, dag_id: str) -> None:
         from airflow.models.dagbag import DagBag
 
         DagBag(dag_folder=str(folder), include_examples=False).sync_to_db()
+
+
+def parse_and_unpause(folder: Path, bundle_name: str, dag_id: str) -> None:
+    """
+    Do what the DAG processor and a user do before any run: store the DAGs of ``folder``, then unpause ``dag_id``.
+
+    Airflow queues runs only for unpaused consumers, and new DAGs start paused.
+
+    :param folder: the DAG folder (a configured bundle on 3.x).
+    :param bundle_name: its bundle's name (3.x).
+    :param dag_id: the consumer DAG to unpause.
+    """
+    from airflow.models.dag import DagModel
+    from airflow.utils.session import create_session
+
+    store_dag_files(folder, bundle_name)
     with create_session() as session:
         session.query(DagModel).filter(DagModel.dag_id == dag_id).update({DagModel.is_paused: False})

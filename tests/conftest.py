@@ -16,8 +16,13 @@ TEST_DAGS = REPO_ROOT / "tests" / "dags"
 EXAMPLE_DAGS = REPO_ROOT / "example_dags"
 
 # Airflow reads its home and config when first imported: point it at a throw-away folder first,
-# with the test DAGs and the example DAGs as the two DAG bundles that dag.test() syncs from.
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="atlas-provider-airflow-home-"))
+# with the test DAGs and the example DAGs as the two DAG bundles that dag.test() syncs from. Each
+# process makes its own: pytest-xdist's workers inherit the environment of the process that starts
+# them, and two workers sharing one home would share one SQLite metadata database.
+if os.environ.get("AIRFLOW_HOME") in (None, os.environ.get("ATLAS_TESTS_OWN_AIRFLOW_HOME")):
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix=f"atlas-provider-airflow-home-{_worker}-")
+    os.environ["ATLAS_TESTS_OWN_AIRFLOW_HOME"] = os.environ["AIRFLOW_HOME"]
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(TEST_DAGS))
 os.environ.setdefault(

@@ -31,6 +31,8 @@ __all__ = ["DagRunResult", "StoredXCom", "load_dag", "migrate_database", "run_da
 _BUNDLE_LIST = "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST"
 #: The metadata databases (``sql_alchemy_conn``) this process has migrated already.
 _MIGRATED: set[str] = set()
+#: The databases migrated by this process or the one that started it, one a line.
+_MIGRATED_ENVIRONMENT = "ATLAS_TESTING_MIGRATED_DATABASES"
 
 
 @dataclass
@@ -78,14 +80,16 @@ def migrate_database(*, force: bool = False) -> None:
     """
     Create or upgrade the metadata database of ``AIRFLOW_HOME``, as ``airflow db migrate`` does.
 
-    Runs ``airflow db migrate`` once per database and process.
+    Runs ``airflow db migrate`` once per database: this process and the processes it starts
+    (which inherit ``ATLAS_TESTING_MIGRATED_DATABASES``) skip a database already migrated.
 
-    :param force: migrate again even if this process did already.
+    :param force: migrate again even if this process (or the one that started it) did already.
     """
     from airflow.configuration import conf
 
     database = conf.get("database", "sql_alchemy_conn")
-    if database in _MIGRATED and not force:
+    inherited = set(filter(None, os.environ.get(_MIGRATED_ENVIRONMENT, "").split("\n")))
+    if database in _MIGRATED | inherited and not force:
         return
     migrated = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"], capture_output=True, text=True, check=False
@@ -95,6 +99,7 @@ def migrate_database(*, force: bool = False) -> None:
             f"'airflow db migrate' failed:\n{migrated.stdout[-2000:]}\n{migrated.stderr[-2000:]}"
         )
     _MIGRATED.add(database)
+    os.environ[_MIGRATED_ENVIRONMENT] = "\n".join(sorted(inherited | {database}))
 
 
 def load_dag(folder: Path, dag_id: str) -> Any:

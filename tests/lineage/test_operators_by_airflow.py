@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator
-from airflow_provider_atlas_restore.version_compat import AIRFLOW_V_3_0_PLUS
-from tests.asset_records import asset_events
+from tests.asset_records import asset_events, store_dag_files
 from tests.conftest import TEST_DAGS
 from tests.operators.create_and_wait_helpers import prepare
 from tests.operators.lineage_helpers import complete_events, datasets, run_with_openlineage
@@ -49,12 +48,10 @@ def test_an_export_declares_no_outlet_of_its_own_as_its_asset_holds_ids_known_at
     assert list(by_name.outlets) == list(by_id.outlets) == []
 
 
-@pytest.mark.skipif(
-    not AIRFLOW_V_3_0_PLUS, reason="Airflow 3 only so far: fails on 2.11 (see the stop-23 note)"
-)
 def test_a_successful_export_puts_its_uri_cluster_snapshot_and_job_on_the_users_outlet_event(
     atlas_emulator, atlas_dag_runner, export_bucket, export_asset, collector
 ):
+    store_dag_files(TEST_DAGS, "tests")  # as the DAG processor does: Airflow knows the asset before the run
     result = atlas_dag_runner(TEST_DAGS, "test_atlas_lineage_export")
     assert result.state == "success", result.task_states
     value = result.xcom["export"]

@@ -20,7 +20,7 @@ RUN_THE_DAG = textwrap.dedent(
     from airflow_provider_atlas_restore.testing.dag_runs import run_dag
 
     result = run_dag(Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]))
-    print("RESULT " + json.dumps({"task_states": result.task_states, "xcom": result.xcom}))
+    Path(sys.argv[4]).write_text(json.dumps({"task_states": result.task_states, "xcom": result.xcom}))
     """
 )
 
@@ -42,8 +42,11 @@ def run_with_openlineage(dag_id: str, conf: dict[str, Any], events_file: Path, *
         ),
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "atlas-tests",
     }
+    # The result goes to a file of its own: OpenLineage's forked emitters share the run's stdout
+    # and may write into the middle of a line printed there.
+    result_file = events_file.with_name(events_file.name + ".result.json")
     done = subprocess.run(
-        [sys.executable, "-c", RUN_THE_DAG, str(TEST_DAGS), dag_id, json.dumps(conf)],
+        [sys.executable, "-c", RUN_THE_DAG, str(TEST_DAGS), dag_id, json.dumps(conf), str(result_file)],
         env=environment,
         capture_output=True,
         text=True,
@@ -51,8 +54,7 @@ def run_with_openlineage(dag_id: str, conf: dict[str, Any], events_file: Path, *
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    [line] = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    return dict(json.loads(line.removeprefix("RESULT ")))
+    return dict(json.loads(result_file.read_text()))
 
 
 def complete_events(events_file: Path, task_id: str) -> list[dict[str, Any]]:
