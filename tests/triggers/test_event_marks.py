@@ -67,7 +67,7 @@ def test_a_blocking_state_store_is_used_through_a_thread():
 
 
 @pytest.mark.skipif(
-    not AIRFLOW_V_3_0_PLUS, reason="Airflow 3 only so far: fails on 2.11 (see the stop-23 note)"
+    not AIRFLOW_V_3_0_PLUS, reason="event triggers and airflow.sdk.Variable exist from Airflow 3"
 )
 def test_without_a_state_store_the_mark_goes_into_a_variable(monkeypatch):
     monkeypatch.setattr("airflow.sdk.Variable", FakeVariable)
@@ -82,7 +82,7 @@ def test_without_a_state_store_the_mark_goes_into_a_variable(monkeypatch):
 
 
 @pytest.mark.skipif(
-    not AIRFLOW_V_3_0_PLUS, reason="Airflow 3 only so far: fails on 2.11 (see the stop-23 note)"
+    not AIRFLOW_V_3_0_PLUS, reason="event triggers and airflow.sdk.Variable exist from Airflow 3"
 )
 def test_when_no_durable_store_answers_the_mark_stays_in_memory_with_a_warning(monkeypatch, caplog):
     def refuse(*args: Any, **kwargs: Any) -> Any:
