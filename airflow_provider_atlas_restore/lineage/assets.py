@@ -21,8 +21,12 @@ if TYPE_CHECKING:  # the download operator imports this module at DAG parse; fac
 
 __all__ = [
     "add_event_extra",
+    "add_to_aliases",
+    "asset_alias_class",
     "asset_class",
     "event_extra",
+    "export_asset_alias",
+    "export_asset_alias_name",
     "export_asset_uri",
     "folder_asset",
     "folder_asset_uri",
@@ -47,6 +51,17 @@ def asset_class() -> Any:
     from airflow.datasets import Dataset
 
     return Dataset
+
+
+def asset_alias_class() -> Any:
+    """Return Airflow's ``AssetAlias`` class (``DatasetAlias`` on 2.11), from the light module that defines it."""
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk import AssetAlias
+
+        return AssetAlias
+    from airflow.datasets import DatasetAlias
+
+    return DatasetAlias
 
 
 _TEMPLATE = re.compile(r"\{\{|\{%")
@@ -141,6 +156,54 @@ def export_asset_uri(bucket_uri: str, prefix: str) -> str:
     folder = prefix.strip("/")
     base = bucket_uri.rstrip("/")
     return f"{base}/{folder}/" if folder else f"{base}/"
+
+
+def export_asset_alias_name(cluster_name: Any, bucket: Any) -> str:
+    """
+    Return the name of the asset alias an export task declares: ``atlas-export:<cluster>:<bucket>``.
+
+    :param cluster_name: the task's ``cluster_name`` as given (a template stays as written).
+    :param bucket: its ``bucket_name``, or ``export_bucket_id`` when no name is given.
+    """
+    return f"atlas-export:{cluster_name}:{bucket}"
+
+
+def export_asset_alias(cluster_name: Any, bucket: Any) -> Any:
+    """
+    Return the ``AssetAlias`` (``DatasetAlias`` on 2.11) an export task declares as its outlet.
+
+    The export's asset holds the org id and the bucket's scheme, which Atlas tells only at run
+    time; through the alias each run emits its event for that asset (see :func:`add_to_aliases`).
+
+    :param cluster_name: the task's ``cluster_name`` as given.
+    :param bucket: its ``bucket_name``, or ``export_bucket_id``.
+    """
+    return asset_alias_class()(name=export_asset_alias_name(cluster_name, bucket))
+
+
+def add_to_aliases(
+    context: Mapping[str, Any], outlets: Sequence[Any] | None, uri: str, extra: dict[str, Any]
+) -> list[str]:
+    """
+    Emit, through each asset alias among the task's outlets, one event of the asset ``uri`` with ``extra``.
+
+    Airflow creates the asset if it does not know it yet. Return the aliases' names; without
+    ``outlet_events`` in the context (``execute`` called by hand) nothing happens.
+
+    :param context: the task's context.
+    :param outlets: the task's ``outlets``.
+    :param uri: the asset's URI, spelt as consumers write it (one trailing slash for a folder).
+    :param extra: the event's extra.
+    """
+    events = context.get("outlet_events") if isinstance(context, Mapping) else None
+    if events is None:
+        return []
+    aliases = [outlet for outlet in outlets or () if isinstance(outlet, asset_alias_class())]
+    for alias in aliases:
+        events[alias].add(asset_class()(uri), extra=extra)
+    if aliases:
+        log.info("Asset event for %s emitted through %s", uri, ", ".join(alias.name for alias in aliases))
+    return [alias.name for alias in aliases]
 
 
 def event_extra(source: AtlasSource, files: Iterable[LandedFile]) -> dict[str, Any]:

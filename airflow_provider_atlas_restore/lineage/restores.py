@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_atlas_restore.lineage.assets import add_event_extra, export_asset_uri
+from airflow_provider_atlas_restore.lineage.assets import add_event_extra, add_to_aliases, export_asset_uri
 from airflow_provider_atlas_restore.lineage.facts import AtlasSource
 from airflow_provider_atlas_restore.lineage.hook_lineage import report_cluster_restore, report_export
 
@@ -107,7 +107,10 @@ def record_export(
     """
     Put a successful export's extra on its outlets' events and report its hook lineage; return its source.
 
-    Nothing is recorded (``None``) for an export not ``Successful`` (``wait_for_completion=False``).
+    Asset outlets get the extra on the event Airflow emits for them; through each asset alias
+    outlet (the one the operator declares when no ``outlets`` are given) the run emits an event
+    of the export's stable asset with that extra. Nothing is recorded (``None``) for an export
+    not ``Successful`` (``wait_for_completion=False``).
 
     :param context: the task's context.
     :param outlets: the task's outlets.
@@ -117,7 +120,12 @@ def record_export(
     if value.get("state") != "Successful":
         return None
     source = export_source(value)
-    add_event_extra(context, outlets, export_extra(value, source))
+    extra = export_extra(value, source)
+    add_event_extra(context, outlets, extra)
+    if extra["asset_uri"]:
+        add_to_aliases(context, outlets, str(extra["asset_uri"]), extra)
+    else:
+        log.warning("No asset event for export %s: its bucket has no object storage scheme", source.job_id)
     if value.get("uri"):
         try:
             report_export(hook, source, str(value["uri"]))

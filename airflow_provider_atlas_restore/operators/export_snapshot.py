@@ -25,6 +25,7 @@ from airflow_provider_atlas_restore.api.validation import (
 )
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasClusterKindError, AtlasInputError
+from airflow_provider_atlas_restore.lineage.assets import export_asset_alias
 from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
 from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 
@@ -77,10 +78,12 @@ class AtlasExportSnapshotOperator(BaseOperator):
     in Atlas); neither is retried. Atlas's ``exportStatus`` counts stay 0 even on success, so
     no progress is reported.
 
-    Lineage (docs/lineage.md): no outlet is declared (the stable asset URI, ``s3://bucket/
-    exported_snapshots/<org id>/<project id>/<cluster>/``, holds ids and a scheme Atlas tells
-    only at run time); the events of the ``outlets`` you give get the export's URI, cluster,
-    snapshot and export job as extra. The export is reported to hook lineage and OpenLineage.
+    Lineage (docs/lineage.md): the export's asset is ``s3://bucket/exported_snapshots/<org id>/
+    <project id>/<cluster>/`` (``gs://``, ``abfs://``), whose org id and scheme Atlas tells only at
+    run time, so unless ``outlets`` are given the task declares the asset alias
+    ``atlas-export:<cluster>:<bucket>`` and each successful run emits, through it, one event of
+    that asset; its extra (and that of the events of the ``outlets`` you give) holds the export's
+    URI, cluster, snapshot and export job. The export is reported to hook lineage and OpenLineage.
 
     A retry never starts a second export for the same request: a later try looks for an export
     job of the same snapshot (any, for ``"latest"``) into the same bucket created since the DAG
@@ -136,6 +139,8 @@ class AtlasExportSnapshotOperator(BaseOperator):
         cluster_type: str = "auto",
         **kwargs: Any,
     ) -> None:
+        if not kwargs.get("outlets"):
+            kwargs["outlets"] = [export_asset_alias(cluster_name, bucket_name or export_bucket_id)]
         super().__init__(**kwargs)
         _check_bucket_choice(export_bucket_id, bucket_name)
         if cluster_type == "flex":  # known now: refused when the DAG loads

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_atlas_restore.lineage.assets import asset_alias_class, asset_class
 from airflow_provider_atlas_restore.operators.export_snapshot import AtlasExportSnapshotOperator
-from tests.asset_records import asset_events, store_dag_files
+from tests.asset_records import asset_events, parse_and_unpause, queued_dag_ids, store_dag_files
 from tests.conftest import TEST_DAGS
 from tests.operators.create_and_wait_helpers import prepare
 from tests.operators.lineage_helpers import complete_events, datasets, run_with_openlineage
@@ -42,10 +43,33 @@ def uris(entries: Any) -> list[str]:
     return [entry.asset.uri for entry in entries]
 
 
-def test_an_export_declares_no_outlet_of_its_own_as_its_asset_holds_ids_known_at_run_time() -> None:
+def test_an_export_declares_an_asset_alias_as_its_asset_holds_ids_known_at_run_time() -> None:
     by_name = AtlasExportSnapshotOperator(task_id="a", cluster_name=CLUSTER, bucket_name=BUCKET)
     by_id = AtlasExportSnapshotOperator(task_id="b", cluster_name=CLUSTER, export_bucket_id="0" * 24)
-    assert list(by_name.outlets) == list(by_id.outlets) == []
+    given = AtlasExportSnapshotOperator(
+        task_id="c", cluster_name=CLUSTER, bucket_name=BUCKET, outlets=[asset_class()("s3://b/p/")]
+    )
+    assert [(type(o), o.name) for o in by_name.outlets] == [
+        (asset_alias_class(), f"atlas-export:{CLUSTER}:{BUCKET}")
+    ]
+    assert [o.name for o in by_id.outlets] == [f"atlas-export:{CLUSTER}:{'0' * 24}"]
+    assert [type(o) for o in given.outlets] == [asset_class()]
+
+
+def test_an_export_without_outlets_emits_its_stable_asset_through_its_alias_and_queues_the_consumer(
+    atlas_emulator, atlas_dag_runner, export_bucket, export_asset
+):
+    parse_and_unpause(TEST_DAGS, "tests", "test_atlas_lineage_export_consumer")
+    result = atlas_dag_runner(TEST_DAGS, "test_atlas_lineage_export_alias")
+    assert result.state == "success", result.task_states
+    value = result.xcom["export"]
+    [extra] = asset_events(export_asset, result.run_id)
+    assert (extra["asset_uri"], extra["export_uri"], extra["export_job_id"]) == (
+        export_asset,
+        value["uri"],
+        value["export_job_id"],
+    )
+    assert "test_atlas_lineage_export_consumer" in queued_dag_ids(export_asset)
 
 
 def test_a_successful_export_puts_its_uri_cluster_snapshot_and_job_on_the_users_outlet_event(
