@@ -9,6 +9,7 @@ Airflow's own task SDK import already loads there, so it holds on every supporte
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import subprocess
@@ -41,6 +42,26 @@ else:
         "AirflowSensorTimeout, AirflowSkipException, BaseOperator, BaseOperatorLink, "
         "BaseSensorOperator, PokeReturnValue, XCom, conf, mask_secret)"
     )
+
+#: Our modules that only running a task (or a trigger, in the triggerer) needs: models, watched
+#: resources, request bodies and mark stores that a DAG file's tasks do not use when built.
+RUN_TIME_ONLY_MODULES = tuple(
+    f"airflow_provider_atlas_restore.{name}"
+    for name in (
+        "api.bodies",
+        "api.flex_endpoints",
+        "api.watched_resources",
+        "models.collection_restore_job",
+        "models.export_bucket",
+        "models.export_job",
+        "models.restore_job",
+        "models.result",
+        "models.snapshot",
+        "models.snapshot_marks",
+        "models.wait",
+        "triggers.event_marks",
+    )
+)
 
 PARSE_TIME_MODULES = sorted(
     module
@@ -212,3 +233,51 @@ def test_a_dag_file_with_every_operator_and_the_event_trigger_loads_no_http_clie
     assert sorted(libraries | (added & set(RUN_TIME_MODULES))) == []
     assert sorted(name for name in added if name.startswith(heavy)) == []
     assert "airflow_provider_atlas_restore.triggers.snapshot_events" in added  # the probe sees it
+
+
+#: The rest of a DAG file with every task: the snapshot operators and, on Airflow 3, the event
+#: trigger a watcher DAG builds (``AssetWatcher(trigger=...)``).
+BUILD_EVERY_TASK = (
+    BUILD_TASKS
+    + """
+from airflow_provider_atlas_restore.operators.delete_snapshot import AtlasDeleteSnapshotOperator
+from airflow_provider_atlas_restore.operators.on_demand_snapshots import AtlasTakeSnapshotOperator
+
+AtlasTakeSnapshotOperator(task_id="take", cluster_name="Cluster0")
+AtlasDeleteSnapshotOperator(task_id="delete", cluster_name="Cluster0", snapshot_id=job)
+"""
+    + (
+        "from airflow_provider_atlas_restore.triggers.snapshot_events import AtlasSnapshotEventTrigger\n"
+        "AtlasSnapshotEventTrigger(cluster_name='Cluster0')\n"
+        if AIRFLOW_V_3_0_PLUS
+        else ""
+    )
+)
+
+
+def test_a_dag_file_building_every_task_loads_no_run_time_only_module_of_ours(airflow_alone):
+    # Benchmark figure 4p: the tasks' models, watched resources, bodies and mark stores are
+    # imported by execute, poke and run, not when a DAG file is parsed (issue 19).
+    assert all(importlib.util.find_spec(name) for name in RUN_TIME_ONLY_MODULES)  # none renamed away
+    code = "\n".join(f"import {module}" for module in PARSE_TIME_MODULES) + "\n" + BUILD_EVERY_TASK
+    added = loaded_modules(f"{AIRFLOW_ONLY}\n{code}") - airflow_alone
+
+    assert sorted(added & set(RUN_TIME_ONLY_MODULES)) == []
+    built = {"operators.delete_snapshot", "operators.on_demand_snapshots", "models.restore_job_state"}
+    assert {f"airflow_provider_atlas_restore.{name}" for name in built} <= added  # the probe sees them
+
+
+def test_the_old_import_paths_of_the_models_still_work():
+    # The package imports its names when first asked for; each must be the one of its module.
+    from airflow_provider_atlas_restore import models
+    from airflow_provider_atlas_restore.models import restore_job, result, wait
+
+    assert models.RestoreJob is restore_job.RestoreJob
+    assert models.RestoreJobState is restore_job.RestoreJobState
+    assert models.parse_timestamp is restore_job.parse_timestamp
+    assert models.RestoreJobResult is result.RestoreJobResult
+    assert models.evaluate_restore_job is wait.evaluate_restore_job
+    assert {name for name in models.__all__ if getattr(models, name, None) is None} == set()
+    assert set(models.__all__) <= set(dir(models))
+    with pytest.raises(AttributeError):
+        _ = models.NoSuchName

@@ -16,7 +16,7 @@ from airflow_provider_atlas_restore.download.snapshot_files import DownloadLink
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasResponseError
 from airflow_provider_atlas_restore.masking import mask_link
 from airflow_provider_atlas_restore.models.cluster_kind import NON_FLEX_CLUSTER_IN_FLEX_API, ClusterKind
-from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp
 
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook

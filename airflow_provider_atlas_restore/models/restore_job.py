@@ -2,78 +2,20 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
+from airflow_provider_atlas_restore.models.restore_job_state import RestoreJobState as RestoreJobState
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp as parse_timestamp
 
-# Integer timestamps above this are milliseconds since the epoch, not seconds (year 5138 in seconds).
-_MILLISECONDS_THRESHOLD = 100_000_000_000
+# RestoreJobState and parse_timestamp have light homes of their own (a DAG file imports them
+# without this module); they stay importable from here.
+
 #: The ``status`` values of a flex restore job (dedicated jobs send none), upper case.
 FLEX_JOB_STATUSES = ("PENDING", "QUEUED", "RUNNING", "COMPLETED", "FAILED")
-
-
-class RestoreJobState(str, enum.Enum):
-    """
-    The state of a restore job, which Atlas does not send: it is derived from the job's fields.
-
-    Terminal states are ``READY`` (download links are available), ``FINISHED`` (an automated or
-    point-in-time restore completed), ``FAILED``, ``CANCELLED`` and ``EXPIRED``.
-    """
-
-    PENDING = "pending"
-    READY = "ready"
-    FINISHED = "finished"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-    @property
-    def is_terminal(self) -> bool:
-        """Return whether the job can no longer change state by itself."""
-        return self is not RestoreJobState.PENDING
-
-    @property
-    def is_success(self) -> bool:
-        """Return whether the job reached the outcome it was created for."""
-        return self in (RestoreJobState.READY, RestoreJobState.FINISHED)
-
-    @property
-    def is_failure(self) -> bool:
-        """Return whether the job ended without its outcome: failed, cancelled or expired."""
-        return self in (RestoreJobState.FAILED, RestoreJobState.CANCELLED, RestoreJobState.EXPIRED)
-
-
-def parse_timestamp(value: Any) -> datetime | None:
-    """
-    Return an aware UTC datetime from an Atlas timestamp, or ``None`` when absent or unreadable.
-
-    Atlas sends ISO 8601 strings (``2026-08-10T04:44:52Z``); the v1.0 documents also type these
-    fields as integers, which are read as seconds or milliseconds since the epoch.
-
-    :param value: the raw field value.
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > _MILLISECONDS_THRESHOLD else value
-        try:
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
-        except (OverflowError, OSError, ValueError):
-            return None
-    if isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return None
 
 
 def _as_url_list(value: Any) -> list[str]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.resource_state import ResourceState
-from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp
 from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 from airflow_provider_atlas_restore.models.xcom_fields import XcomFields, count_field, iso_or_none, text_field
 

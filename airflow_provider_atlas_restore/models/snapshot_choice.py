@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow_provider_atlas_restore.api.validation import OBJECT_ID_PATTERN, validate_object_id
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
-from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp
 
 #: ``snapshot_id`` value that picks the cluster's newest completed snapshot when the task runs.
 LATEST_SNAPSHOT = "latest"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
 from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_taken_at
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp
 
 __all__ = ["MARK_VERSION", "MAX_REMEMBERED", "SnapshotMark", "is_completed_snapshot"]
 

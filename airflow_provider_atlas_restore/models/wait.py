@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_atlas_restore.models.resource_state import ResourceState
-from airflow_provider_atlas_restore.models.restore_job import RestoreJob, RestoreJobState
+from airflow_provider_atlas_restore.models.restore_job_state import RestoreJobState
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -58,6 +58,9 @@ def evaluate_restore_job(
     :param restore_job_id: the validated id the job was asked for, named in the message rather
         than the id the server echoed.
     """
+    # Imported here: the snapshot, export and collection restore models share this module.
+    from airflow_provider_atlas_restore.models.restore_job import RestoreJob
+
     view = RestoreJob.from_api(job)
     state = view.state
     what = f"Restore job {restore_job_id or view.id} of cluster {cluster_name}"

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from airflow_provider_atlas_restore.api.validation import validate_cluster_name, validate_object_id
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.resource_state import ResourceState
-from airflow_provider_atlas_restore.models.restore_job import parse_timestamp
+from airflow_provider_atlas_restore.models.timestamps import parse_timestamp
 
 _State = TypeVar("_State", bound=ResourceState)
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator
 
-from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_cluster_type,
@@ -16,11 +15,13 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_group_id_or_default,
 )
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
-from airflow_provider_atlas_restore.models.snapshot import Snapshot
-from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_id_from_input
 
+# The snapshot's model, the snapshot choice and the flex rules are imported where a task runs (the
+# flex rules also where a flex cluster is named), not when a DAG file is parsed (figure 4p).
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
+
+    from airflow_provider_atlas_restore.models.snapshot import Snapshot
 
 #: What Atlas lacks for flex clusters, for the refusal of ``cluster_type="flex"``.
 FLEX_LACKS = "on-demand snapshots to delete (their daily ones cannot be deleted)"
@@ -65,6 +66,8 @@ class AtlasDeleteSnapshotOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if cluster_type == "flex":
+            from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
+
             refuse_flex_cluster(type(self).__name__, cluster_name, FLEX_LACKS)
         self.cluster_name = cluster_name
         self.snapshot_id = snapshot_id
@@ -75,6 +78,10 @@ class AtlasDeleteSnapshotOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check every input, read the snapshot, refuse a scheduled one unless allowed, then delete it."""
+        from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
+        from airflow_provider_atlas_restore.models.snapshot import Snapshot
+        from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_id_from_input
+
         validate_cluster_name(self.cluster_name)
         snapshot_id = snapshot_id_from_input(
             self.snapshot_id, cluster_name=self.cluster_name, allow_latest=False

@@ -27,7 +27,6 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasClusterKindError, AtlasInputError
 from airflow_provider_atlas_restore.lineage.assets import export_asset_alias
 from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
-from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 
 # The export job's model and the wait's resource are imported where a task runs, not when a DAG
 # file is parsed (benchmark figure 4p).
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+    from airflow_provider_atlas_restore.models.wait import WaitOutcome
 
 #: Seconds between two looks at the export job while waiting.
 DEFAULT_POLL_INTERVAL = 30.0
@@ -244,6 +244,7 @@ class AtlasExportSnapshotOperator(BaseOperator):
             WatchedExportJob,
         )
         from airflow_provider_atlas_restore.models.export_job import ExportJobState
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
 
         resource = WatchedExportJob(group, self.cluster_name, export_id)
         outcome, job = hook.wait_for_resource(
@@ -274,6 +275,8 @@ class AtlasExportSnapshotOperator(BaseOperator):
         bucket: Mapping[str, Any],
     ) -> dict[str, Any]:
         """Return the export's XCom value when it is done; raise when it failed or the time ran out."""
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.PENDING or job is None:

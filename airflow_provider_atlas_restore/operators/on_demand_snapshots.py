@@ -13,8 +13,6 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_atlas_restore.api.backup_bodies import OnDemandSnapshotSpec
-from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
 from airflow_provider_atlas_restore.api.validation import (
     validate_choice,
     validate_cluster_name,
@@ -26,24 +24,22 @@ from airflow_provider_atlas_restore.api.validation import (
     validate_positive_seconds,
     validate_templated_int,
 )
-from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import (
     AtlasApiError,
     AtlasSnapshotInProgressError,
 )
-from airflow_provider_atlas_restore.models import WaitOutcome, WaitStatus
-from airflow_provider_atlas_restore.models.snapshot import (
-    Snapshot,
-    SnapshotResult,
-    SnapshotStatus,
-    evaluate_snapshot,
-)
 
+# The snapshot's spec, model and watched resource, the wait and the flex rules are imported where
+# a task runs (the flex rules also where a flex cluster is named), not when a DAG file is parsed
+# (benchmark figure 4p).
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_atlas_restore.api.backup_bodies import OnDemandSnapshotSpec
+    from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+    from airflow_provider_atlas_restore.models.wait import WaitOutcome
 
 #: What the take-snapshot task does when another on-demand snapshot of the cluster is running.
 IF_IN_PROGRESS = ("wait", "adopt", "fail")
@@ -131,6 +127,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         if cluster_type == "flex":  # known now: refused when the DAG loads
+            from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
+
             refuse_flex_cluster(type(self).__name__, cluster_name, FLEX_LACKS)
         self.cluster_name = cluster_name
         self.description = description
@@ -148,6 +146,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
 
     def _spec(self) -> OnDemandSnapshotSpec:
         """Return the snapshot's spec from the rendered fields, checked."""
+        from airflow_provider_atlas_restore.api.backup_bodies import OnDemandSnapshotSpec
+
         retention = validate_templated_int(self.retention_in_days, "retention_in_days")
         spec = OnDemandSnapshotSpec(self.description, 1 if retention is None else retention)
         spec.to_body()
@@ -158,6 +158,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
         if validate_cluster_type(self.cluster_type) == "flex":
+            from airflow_provider_atlas_restore.api.flex_endpoints import refuse_flex_cluster
+
             refuse_flex_cluster(type(self).__name__, self.cluster_name, FLEX_LACKS)
         validate_conn_id(self.atlas_conn_id)
         return self._spec()
@@ -192,6 +194,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         A 400 or 409 while no on-demand snapshot runs (the one Atlas refused for may have just
         ended) is asked once more before it fails the task.
         """
+        from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot
+
         asked_again, waited_for = False, set[str]()
         while True:
             try:
@@ -247,6 +251,9 @@ class AtlasTakeSnapshotOperator(BaseOperator):
 
     def _wait_for_running(self, hook: AtlasHook, watched: WatchedSnapshot, deadline: float) -> None:
         """Wait until another snapshot has ended (here, or by deferring to ``execute_after_running``)."""
+        from airflow_provider_atlas_restore.models.snapshot import SnapshotStatus
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         left = max(0.0, deadline - time.time())
         outcome, _ = hook.wait_for_resource(
             watched,
@@ -302,6 +309,10 @@ class AtlasTakeSnapshotOperator(BaseOperator):
 
     def _wait(self, hook: AtlasHook, snapshot: dict[str, Any], group: str, deadline: float) -> dict[str, Any]:
         """Wait until the snapshot is completed: in the worker, or in the triggerer when it is not at the first look."""
+        from airflow_provider_atlas_restore.api.watched_resources import WatchedSnapshot
+        from airflow_provider_atlas_restore.models.snapshot import Snapshot, SnapshotStatus
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         snapshot_id = validate_object_id(snapshot.get("id"), "the snapshot's id")
         self._snapshot_id = snapshot_id
         view = Snapshot.from_api(snapshot)
@@ -320,6 +331,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         return self._result(outcome, answer, snapshot_id, group)
 
     def _result_value(self, snapshot: dict[str, Any], snapshot_id: str, group: str) -> dict[str, Any]:
+        from airflow_provider_atlas_restore.models.snapshot import SnapshotResult
+
         return SnapshotResult.from_snapshot(
             snapshot, snapshot_id=snapshot_id, cluster_name=self.cluster_name, group_id=group
         ).to_xcom()
@@ -328,6 +341,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         self, outcome: WaitOutcome, snapshot: dict[str, Any] | None, snapshot_id: str, group: str
     ) -> dict[str, Any]:
         """Return the XCom value of a completed snapshot; raise for a failed one or when time ran out."""
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.PENDING or snapshot is None:
@@ -338,6 +353,8 @@ class AtlasTakeSnapshotOperator(BaseOperator):
         self, context: Context, event: dict[str, Any] | None = None, deadline: float | None = None
     ) -> dict[str, Any]:
         """Resume after the trigger: read the snapshot once more and return it, or fail."""
+        from airflow_provider_atlas_restore.models.snapshot import evaluate_snapshot
+
         event = event or {}
         snapshot_id = validate_object_id(event.get("snapshot_id"), "snapshot_id")
         self._snapshot_id = snapshot_id

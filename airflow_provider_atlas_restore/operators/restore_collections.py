@@ -31,7 +31,6 @@ from airflow_provider_atlas_restore.api.validation import (
 from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
-from airflow_provider_atlas_restore.models.wait import WaitOutcome, WaitStatus
 
 # The job's model and the wait's resource are imported where a task runs, not when a DAG file
 # is parsed (benchmark figure 4p).
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+    from airflow_provider_atlas_restore.models.wait import WaitOutcome
 
 #: Seconds between two looks at the job while waiting.
 DEFAULT_POLL_INTERVAL = 30.0
@@ -262,6 +262,7 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
             WatchedCollectionRestoreJob,
         )
         from airflow_provider_atlas_restore.models.collection_restore_job import CollectionRestoreState
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
 
         resource = WatchedCollectionRestoreJob(group, self.cluster_name, job_id)
 
@@ -297,6 +298,7 @@ class AtlasRestoreCollectionsOperator(BaseOperator):
         from airflow_provider_atlas_restore.models.collection_restore_job import (
             evaluate_collection_restore_job,
         )
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
 
         if outcome.status is WaitStatus.FAILED and job is not None:
             collections = hook.list_restored_collections(self.cluster_name, job_id, group)

@@ -19,11 +19,6 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec, delivery_type_with_article
-from airflow_provider_atlas_restore.api.flex_endpoints import (
-    flex_restore_job_body,
-    refuse_delivery_type_on_flex,
-)
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
     validate_choice,
@@ -40,20 +35,17 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
 from airflow_provider_atlas_restore.masking import redact_result_links
-from airflow_provider_atlas_restore.models import (
-    RestoreJobResult,
-    RestoreJobState,
-    WaitOutcome,
-    WaitStatus,
-    evaluate_restore_job,
-)
 from airflow_provider_atlas_restore.models.snapshot_choice import LATEST_SNAPSHOT, snapshot_id_from_input
 from airflow_provider_atlas_restore.operators.cancel_restore_job import AtlasCancelRestoreJobOperator
 
+# The job's body and flex rules, its result, its state and the wait are imported where a task
+# runs (or where __init__ refuses an input), not when a DAG file is parsed (figure 4p).
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
+    from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
     from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+    from airflow_provider_atlas_restore.models.wait import WaitOutcome
 
 __all__ = ["LATEST_SNAPSHOT", "AtlasCancelRestoreJobOperator", "AtlasCreateRestoreJobOperator"]
 #: Seconds between two looks at a job the create task waits for.
@@ -184,9 +176,13 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         super().__init__(**kwargs)
         self.delivery_type = validate_choice(delivery_type, "delivery_type", DELIVERY_TYPES)
         if cluster_type == "flex":  # known now: refused when the DAG loads
+            from airflow_provider_atlas_restore.api.flex_endpoints import refuse_delivery_type_on_flex
+
             refuse_delivery_type_on_flex(self.delivery_type, str(cluster_name))
         self.cluster_type = cluster_type
         if self.delivery_type in _OVERWRITING and confirm_overwrite is not True:
+            from airflow_provider_atlas_restore.api.bodies import delivery_type_with_article
+
             target = f" {target_cluster_name!r}" if target_cluster_name is not None else ""
             raise AtlasInputError(
                 f"{delivery_type_with_article(self.delivery_type)} restore overwrites all data of the "
@@ -217,6 +213,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
 
     def _spec(self, snapshot_id: str | None) -> RestoreJobSpec:
         """Return the restore job's spec from the rendered fields (templated numbers read as ints)."""
+        from airflow_provider_atlas_restore.api.bodies import RestoreJobSpec
+
         return RestoreJobSpec(
             self.delivery_type,
             snapshot_id=snapshot_id,
@@ -234,6 +232,11 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         # Templated values are known only now: check them all before any request or XCom.
         validate_cluster_name(self.cluster_name)
         validate_group_id_or_default(self.group_id)
+        from airflow_provider_atlas_restore.api.flex_endpoints import (
+            flex_restore_job_body,
+            refuse_delivery_type_on_flex,
+        )
+
         flex = validate_cluster_type(self.cluster_type) == "flex"
         if flex:
             refuse_delivery_type_on_flex(self.delivery_type, self.cluster_name)
@@ -278,6 +281,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
 
     def _wait(self, hook: AtlasHook, job_id: str, group: str, kind: str) -> dict[str, Any]:
         """Wait in the worker (poke) or, when deferrable and not done at the first look, in the triggerer."""
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         outcome, job = hook.wait_for_restore_job(
             self.cluster_name,
             job_id,
@@ -322,6 +327,9 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
         self, hook: AtlasHook, outcome: WaitOutcome, job: dict[str, Any] | None, job_id: str, group: str
     ) -> dict[str, Any]:
         """Return the sensor's XCom value for a done job (links redacted unless asked); raise for a failed one or when time ran out."""
+        from airflow_provider_atlas_restore.models.result import RestoreJobResult
+        from airflow_provider_atlas_restore.models.wait import WaitStatus
+
         if outcome.status is WaitStatus.FAILED:
             raise AirflowFailException(outcome.message)
         if outcome.status is WaitStatus.PENDING or job is None:
@@ -337,6 +345,8 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger: read the job afresh (the event has no links) and return the result, or fail."""
+        from airflow_provider_atlas_restore.models.wait import evaluate_restore_job
+
         event = event or {}
         job_id = validate_object_id(event.get("restore_job_id"), "restore_job_id")
         message = str(event.get("message") or "The trigger ended without a message.")
@@ -375,6 +385,7 @@ class AtlasCreateRestoreJobOperator(BaseOperator):
             self.log.info("The task was killed; cancel_on_kill=False leaves restore job %s running.", job_id)
             return
         from airflow_provider_atlas_restore.hooks.atlas import AtlasHook
+        from airflow_provider_atlas_restore.models.restore_job_state import RestoreJobState
 
         # A hook of its own, with few retries: on_kill interrupts execute and must end soon.
         hook = AtlasHook(atlas_conn_id=self.atlas_conn_id, retry_max_attempts=2, retry_max_total_wait=5)

@@ -22,7 +22,7 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
 from airflow_provider_atlas_restore.masking import REDACTED_URL, mask_delivery_urls, redact_delivery_urls
-from airflow_provider_atlas_restore.models import RestoreJob, RestoreJobState
+from airflow_provider_atlas_restore.models.restore_job_state import RestoreJobState
 
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
@@ -112,6 +112,8 @@ class AtlasListRestoreJobsOperator(BaseOperator):
     def _wanted(self, job: dict[str, Any]) -> bool:
         if not self.delivery_type and not self.states:
             return True  # no filter: no need to read the job
+        from airflow_provider_atlas_restore.models.restore_job import RestoreJob
+
         view = RestoreJob.from_api(job)
         kind = ("download" if view.is_download else "automated") if view.is_flex else view.delivery_type
         if self.delivery_type and kind != self.delivery_type:

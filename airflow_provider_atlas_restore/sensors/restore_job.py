@@ -26,10 +26,9 @@ from airflow_provider_atlas_restore.defaults import DEFAULT_CONN_ID
 from airflow_provider_atlas_restore.exceptions import AtlasApiError
 from airflow_provider_atlas_restore.extra_links import AtlasRestoresLink
 from airflow_provider_atlas_restore.masking import redact_result_links
-from airflow_provider_atlas_restore.models import RestoreJobResult, WaitStatus, evaluate_restore_job
 
-# The hook (requests), the retry rules (tenacity) and the trigger (httpx, airflow.triggers) are
-# imported when the task runs, not when the DAG file is parsed.
+# The hook (requests), the retry rules (tenacity), the trigger (httpx, airflow.triggers), the
+# job's model and its result are imported when the task runs, not when the DAG file is parsed.
 if TYPE_CHECKING:
     from airflow.providers.common.compat.sdk import Context
 
@@ -133,6 +132,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """Look at the job once: done, failed (raises), or not yet."""
+        from airflow_provider_atlas_restore.models.wait import WaitStatus, evaluate_restore_job
+
         group, cluster, job_id = self._checked_ids
         waited = self._waited_seconds(context)
         try:
@@ -158,6 +159,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
 
     def _xcom_value(self, job: dict[str, Any], job_id: str, cluster: str, group: str) -> dict[str, Any]:
         """Return the job as XCom holds it: its links redacted unless ``include_delivery_urls``."""
+        from airflow_provider_atlas_restore.models.result import RestoreJobResult
+
         value = RestoreJobResult.from_job(
             job, restore_job_id=job_id, cluster_name=cluster, group_id=group
         ).to_xcom()
@@ -204,6 +207,8 @@ class AtlasRestoreJobSensor(BaseSensorOperator):
         status = event.get("status")
         message = str(event.get("message") or "The trigger ended without a message.")
         if status == "success":
+            from airflow_provider_atlas_restore.models.wait import WaitStatus, evaluate_restore_job
+
             group, cluster, job_id = self._checked_ids
             # The kind the task found before deferring, so resuming asks Atlas nothing more.
             kind = event.get("cluster_kind") if event.get("cluster_kind") in ("dedicated", "flex") else None

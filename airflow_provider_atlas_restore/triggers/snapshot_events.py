@@ -21,12 +21,13 @@ from airflow_provider_atlas_restore.api.validation import (
 )
 from airflow_provider_atlas_restore.exceptions import AtlasApiError, AtlasInputError
 from airflow_provider_atlas_restore.models.cluster_kind import ClusterKind, given_kind, kind_from_error_code
-from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_taken_at
-from airflow_provider_atlas_restore.models.snapshot_marks import SnapshotMark
-from airflow_provider_atlas_restore.triggers.event_marks import MarkStore, choose_mark_store, mark_key
 
+# The snapshot marks, their stores and the snapshot choice are imported in the triggerer, where
+# the trigger runs, not when a watcher DAG builds it at parse (benchmark figure 4p).
 if TYPE_CHECKING:
     from airflow_provider_atlas_restore.client.async_client import AtlasAsyncClient
+    from airflow_provider_atlas_restore.models.snapshot_marks import SnapshotMark
+    from airflow_provider_atlas_restore.triggers.event_marks import MarkStore
 
 try:  # Airflow 3.0+
     from airflow.triggers.base import BaseEventTrigger, TriggerEvent
@@ -124,6 +125,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
             load_connection_config,
         )
         from airflow_provider_atlas_restore.client.retry import is_retryable
+        from airflow_provider_atlas_restore.models.snapshot_marks import SnapshotMark
+        from airflow_provider_atlas_restore.triggers.event_marks import choose_mark_store, mark_key
 
         config = await load_connection_config(self.atlas_conn_id)
         group = self.group_id or config.group_id
@@ -170,6 +173,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
 
     async def _start_mark(self, store: MarkStore, key: str, listing: list[dict[str, Any]]) -> SnapshotMark:
         """Return the first mark: every completed snapshot seen (none with ``include_existing``), stored."""
+        from airflow_provider_atlas_restore.models.snapshot_marks import SnapshotMark
+
         mark = SnapshotMark() if self.include_existing else SnapshotMark.baseline(listing)
         await store.save(key, mark.to_json())
         self.log.info(
@@ -181,6 +186,8 @@ class AtlasSnapshotEventTrigger(BaseEventTrigger):
         return mark
 
     def _event(self, snapshot: Mapping[str, Any], group: str, kind: ClusterKind | None) -> dict[str, Any]:
+        from airflow_provider_atlas_restore.models.snapshot_choice import snapshot_taken_at
+
         taken = snapshot_taken_at(snapshot)
         return {
             "cluster_name": self.cluster_name,
