@@ -13,7 +13,6 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_atlas_restore.api.backup_bodies import ExportJobSpec, validate_custom_data
 from airflow_provider_atlas_restore.api.validation import (
     validate_cluster_name,
     validate_cluster_type,
@@ -146,6 +145,8 @@ class AtlasExportSnapshotOperator(BaseOperator):
         if cluster_type == "flex":  # known now: refused when the DAG loads
             _refuse_flex(str(cluster_name))
         if isinstance(custom_data, Mapping) and not any("{{" in str(item) for item in custom_data.values()):
+            from airflow_provider_atlas_restore.api.backup_bodies import validate_custom_data
+
             validate_custom_data(custom_data)
         self.cluster_name = cluster_name
         self.snapshot_id = snapshot_id
@@ -168,6 +169,8 @@ class AtlasExportSnapshotOperator(BaseOperator):
         _check_bucket_choice(self.export_bucket_id, self.bucket_name)
         if self.export_bucket_id is not None:
             validate_object_id(self.export_bucket_id, "export_bucket_id")
+        from airflow_provider_atlas_restore.api.backup_bodies import ExportJobSpec, validate_custom_data
+
         custom_data = validate_custom_data(self.custom_data)
         snapshot = snapshot_id_from_input(self.snapshot_id, cluster_name=self.cluster_name)
         if validate_cluster_type(self.cluster_type) == "flex":
