@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_atlas_restore.api.validation import (
+    INT32_MAX,
     validate_choice,
     validate_int_range,
     validate_object_id,
 )
 from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
-INT32_MAX = 2**31 - 1
 #: ``retentionUnit`` of a snapshot's retention change: upper case, unlike the backup schedule's.
 RETENTION_UNITS = ("DAYS", "WEEKS", "MONTHS", "YEARS")
 #: The longest ``description`` sent with an on-demand snapshot (Atlas names no limit; a bound is kept).

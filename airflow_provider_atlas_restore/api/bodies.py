@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow_provider_atlas_restore.api.validation import (
     DELIVERY_TYPES,
+    INT32_MAX,
     validate_choice,
     validate_cluster_name,
     validate_int_range,
@@ -17,7 +18,6 @@ from airflow_provider_atlas_restore.exceptions import AtlasInputError
 
 #: The earliest point in time Atlas accepts: 2008-01-01T00:00:00Z, in seconds since the epoch.
 EARLIEST_POINT_IN_TIME = 1_199_145_600
-_INT32_MAX = 2**31 - 1
 
 
 #: The JSON name in a create request of each :class:`RestoreJobSpec` field.
@@ -181,13 +181,13 @@ def _point_in_time(seconds: int | None, oplog_ts: int | None, oplog_inc: int | N
             "not both."
         )
     if seconds is not None:
-        value = validate_int_range(seconds, "point_in_time_utc_seconds", EARLIEST_POINT_IN_TIME, _INT32_MAX)
+        value = validate_int_range(seconds, "point_in_time_utc_seconds", EARLIEST_POINT_IN_TIME, INT32_MAX)
         return {"pointInTimeUTCSeconds": value}
     if oplog_ts is None or oplog_inc is None:
         raise AtlasInputError(
             "A pointInTime restore needs point_in_time_utc_seconds, or oplog_ts together with oplog_inc."
         )
     return {
-        "oplogTs": validate_int_range(oplog_ts, "oplog_ts", EARLIEST_POINT_IN_TIME, _INT32_MAX),
-        "oplogInc": validate_int_range(oplog_inc, "oplog_inc", 1, _INT32_MAX),
+        "oplogTs": validate_int_range(oplog_ts, "oplog_ts", EARLIEST_POINT_IN_TIME, INT32_MAX),
+        "oplogInc": validate_int_range(oplog_inc, "oplog_inc", 1, INT32_MAX),
     }

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_atlas_restore.api.backup_bodies import INT32_MAX
 from airflow_provider_atlas_restore.api.validation import (
+    INT32_MAX,
     validate_choice,
     validate_cluster_name,
     validate_flag,

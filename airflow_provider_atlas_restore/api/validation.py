@@ -91,6 +91,10 @@ def validate_cluster_name(value: Any, parameter: str = "cluster_name") -> str:
     return value
 
 
+#: The largest value of a 32-bit signed integer field of the API (``retentionInDays``, ``oplogTs``...).
+INT32_MAX = 2**31 - 1
+
+
 def validate_int_range(value: Any, parameter: str, minimum: int, maximum: int | None = None) -> int:
     """
     Return ``value`` when it is an integer within ``minimum`` .. ``maximum``.
