@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import random
@@ -78,12 +79,15 @@ class FileServer:
     etag: str | None = None
     redirect: bool = False
     if_range: list[str | None] = field(default_factory=list)
+    #: The requests answered, in the order they arrived (not the order their answers ended).
     served: list[Served] = field(default_factory=list)
     secret: str = field(default_factory=lambda: f"s3cr3t-{uuid.uuid4().hex}")
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _idle: threading.Condition = field(default_factory=threading.Condition)
     _active: int = 0
+    _arrivals: int = 0
+    _arrival_order: list[int] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -134,13 +138,16 @@ class FileServer:
             return queue.pop(0) if queue else None
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._arrivals += 1
+            arrival = self._arrivals
         range_header = handler.headers.get("Range")
         if self.redirect and handler.path.startswith("/download/"):
             handler.send_response(302)
             handler.send_header("Location", f"/moved/{self.secret}-moved/file.tar.gz")
             handler.send_header("Content-Length", "0")
             handler.end_headers()
-            self._record(range_header, 302, 0)
+            self._record(arrival, range_header, 302, 0)
             return
         with self._lock:
             self.if_range.append(handler.headers.get("If-Range"))
@@ -152,7 +159,7 @@ class FileServer:
             handler.send_header("Retry-After", "0")
             handler.end_headers()
             handler.wfile.write(body)
-            self._record(range_header, status, 0)
+            self._record(arrival, range_header, status, 0)
             return
         cut = self._next(self.cuts)
         start = 0
@@ -181,11 +188,14 @@ class FileServer:
             handler.close_connection = True
         if self.length_delta:
             handler.close_connection = True
-        self._record(range_header, 206 if found and self.honour_range else 200, sent)
+        self._record(arrival, range_header, 206 if found and self.honour_range else 200, sent)
 
-    def _record(self, range_header: str | None, status: int, sent: int) -> None:
+    def _record(self, arrival: int, range_header: str | None, status: int, sent: int) -> None:
+        # An answer the client gave up on may end after the next request's: keep arrival order.
         with self._lock:
-            self.served.append(Served(range_header, status, sent))
+            at = bisect.bisect(self._arrival_order, arrival)
+            self._arrival_order.insert(at, arrival)
+            self.served.insert(at, Served(range_header, status, sent))
 
 
 def _chunks(body: bytes, size: int = 1 << 16) -> Iterator[bytes]:
