@@ -181,28 +181,40 @@ def export_asset_alias(cluster_name: Any, bucket: Any) -> Any:
     return asset_alias_class()(name=export_asset_alias_name(cluster_name, bucket))
 
 
+def _outlet_events(context: Mapping[str, Any]) -> Any:
+    """Return the task's ``outlet_events`` accessor, or ``None`` (``execute`` called by hand)."""
+    return context.get("outlet_events") if isinstance(context, Mapping) else None
+
+
 def add_to_aliases(
-    context: Mapping[str, Any], outlets: Sequence[Any] | None, uri: str, extra: dict[str, Any]
+    context: Mapping[str, Any], outlets: Sequence[Any] | None, uri: str | None, extra: dict[str, Any]
 ) -> list[str]:
     """
     Emit, through each asset alias among the task's outlets, one event of the asset ``uri`` with ``extra``.
 
     Airflow creates the asset if it does not know it yet. Return the aliases' names; without
-    ``outlet_events`` in the context (``execute`` called by hand) nothing happens.
+    ``outlet_events`` in the context (``execute`` called by hand), or without aliases, nothing
+    happens; aliases but no ``uri`` emit nothing, with a warning.
 
     :param context: the task's context.
     :param outlets: the task's ``outlets``.
-    :param uri: the asset's URI, spelt as consumers write it (one trailing slash for a folder).
+    :param uri: the asset's URI, spelt as consumers write it (one trailing slash for a folder),
+        or ``None`` when it is not known.
     :param extra: the event's extra.
     """
-    events = context.get("outlet_events") if isinstance(context, Mapping) else None
-    if events is None:
-        return []
+    events = _outlet_events(context)
     aliases = [outlet for outlet in outlets or () if isinstance(outlet, asset_alias_class())]
+    if events is None or not aliases:
+        return []
+    if not uri:
+        log.warning(
+            "No asset event through %s: the asset's URI is not known (a bucket with no object storage scheme)",
+            ", ".join(alias.name for alias in aliases),
+        )
+        return []
     for alias in aliases:
         events[alias].add(asset_class()(uri), extra=extra)
-    if aliases:
-        log.info("Asset event for %s emitted through %s", uri, ", ".join(alias.name for alias in aliases))
+    log.info("Asset event for %s emitted through %s", uri, ", ".join(alias.name for alias in aliases))
     return [alias.name for alias in aliases]
 
 
@@ -229,7 +241,7 @@ def add_event_extra(
     :param outlets: the task's ``outlets``.
     :param extra: the event's extra (see :func:`event_extra`).
     """
-    events = context.get("outlet_events") if isinstance(context, Mapping) else None
+    events = _outlet_events(context)
     if events is None:
         return []
     updated = []

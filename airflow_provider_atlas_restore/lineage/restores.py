@@ -122,10 +122,7 @@ def record_export(
     source = export_source(value)
     extra = export_extra(value, source)
     add_event_extra(context, outlets, extra)
-    if extra["asset_uri"]:
-        add_to_aliases(context, outlets, str(extra["asset_uri"]), extra)
-    else:
-        log.warning("No asset event for export %s: its bucket has no object storage scheme", source.job_id)
+    add_to_aliases(context, outlets, extra["asset_uri"], extra)
     if value.get("uri"):
         try:
             report_export(hook, source, str(value["uri"]))

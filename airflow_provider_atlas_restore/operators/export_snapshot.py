@@ -82,8 +82,9 @@ class AtlasExportSnapshotOperator(BaseOperator):
     <project id>/<cluster>/`` (``gs://``, ``abfs://``), whose org id and scheme Atlas tells only at
     run time, so unless ``outlets`` are given the task declares (on Airflow 3) the asset alias
     ``atlas-export:<cluster>:<bucket>`` and each successful run emits, through it, one event of
-    that asset; on 2.11 give ``outlets=[Dataset(...)]``. The extra (and that of the events of the ``outlets`` you give) holds the export's
-    URI, cluster, snapshot and export job. The export is reported to hook lineage and OpenLineage.
+    that asset; on 2.11 give ``outlets=[Dataset(...)]``. That event's extra, and the extra of
+    the events of the ``outlets`` you give, hold the export's URI, cluster, snapshot and export
+    job. The export is reported to hook lineage and OpenLineage.
 
     A retry never starts a second export for the same request: a later try looks for an export
     job of the same snapshot (any, for ``"latest"``) into the same bucket created since the DAG
